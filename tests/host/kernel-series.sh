@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The kernel series is well formed: every entry has a description, its inputs
+# exist, it is emitted as one git format-patch file per entry, and each patch
+# is clean under checkpatch.pl --strict from the pinned base.
+. "$(dirname "$0")/../tap.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${NVMEP2P_CACHE:-/var/cache/nvme-p2p}
+entries=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/kernel/series")
+
+for e in $entries; do
+	d=$top/kernel/patches/$e
+	subject=$(sed -n '1,/^$/s/^Subject: //p' "$d")
+	ok "$e: subject '$subject' is 'subsystem: summary'" grep -Eq '^[a-z0-9/_.-]+(: [a-z0-9/_.-]+)*: [a-zA-Z]' <<<"$subject"
+	ok "$e: has a Signed-off-by" grep -q '^Signed-off-by: ' "$d"
+done
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+if ! [ -d "$cache/src/linux/.git" ]; then
+	skip "series emitted and checkpatch clean" "no kernel tree in $cache (run make kernel)"
+	done_testing
+fi
+"$top/kernel/build.sh" --series "$out" >/dev/null 2>&1
+ok "kernel/build.sh --series succeeds" test $? = 0
+is "$(ls "$out"/*.patch 2>/dev/null | wc -l)" "$(echo "$entries" | wc -w)" "one patch per series entry"
+for p in "$out"/*.patch; do
+	res=$(cd "$cache/src/linux" && perl scripts/checkpatch.pl --strict -q "$p" 2>&1)
+	ok "checkpatch --strict clean: $(basename "$p")" test -z "$res"
+	[ -z "$res" ] || echo "$res" | head -20 | sed 's/^/# /'
+done
+done_testing

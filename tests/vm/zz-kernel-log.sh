@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs last: the kernel logged no warning, bug or oops during the VM tests.
+. "$(dirname "$0")/lib.sh"
+
+bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel BUG|UBSAN|KASAN')
+ok "no kernel warnings, bugs or oopses in the log" test -z "$bad"
+[ -z "$bad" ] || echo "$bad" | head -20 | sed 's/^/# /'
+done_testing
