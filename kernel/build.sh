@@ -190,23 +190,9 @@ fi
 rm -rf "$scratch"
 kmake "$out" olddefconfig >/dev/null
 
-missing=$(
-	# shellcheck disable=SC2086
-	cat $fragments | while IFS= read -r line; do
-		case "$line" in
-		"# CONFIG_"*" is not set")
-			sym=${line#\# }; sym=${sym%% *}
-			grep -q "^$sym=" "$out/.config" && echo "  $sym (wanted: not set)" ;;
-		CONFIG_*)
-			grep -qxF "$line" "$out/.config" || {
-				sym=${line%%=*}
-				now=$(grep -E "^($sym=|# $sym is not set)" "$out/.config" || echo "absent")
-				echo "  $line (got: $now)"
-			} ;;
-		esac
-	done
-)
-[ -z "$missing" ] || die "wanted options did not end up in $out/.config (unmet dependencies?):
+# shellcheck disable=SC2086
+missing=$("$here/check-config" "$out/.config" $fragments) ||
+	die "wanted options did not end up in $out/.config (unmet dependencies?):
 $missing"
 
 # --- the build ------------------------------------------------------------------
