@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM test: CMB data regions of the nvme-p2p exporter, through the uapi.
+ * Runs in the testbed guest as root; prints TAP.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/nvme_p2p.h>
+
+#define MiB (1024ULL * 1024)
+#define CMB_BYTES (64 * MiB)
+
+static int count, failed;
+
+static void result(int pass, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void result(int pass, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", pass ? "" : "not ", ++count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!pass)
+		failed++;
+}
+
+/* expect_errno(ret, errno): the call failed with exactly that errno. */
+#define expect_err(call, want, what) do {				\
+	errno = 0;							\
+	long _r = (long)(call);						\
+	int _e = errno;							\
+	result(_r == -1 && _e == (want), "%s: %s (got %ld, %s)", what,	\
+	       strerrorname_np(want), _r, _e ? strerrorname_np(_e) : "0"); \
+} while (0)
+
+static char pci_dir[256];
+
+/* The controller with the given serial, opened read-write. */
+static int open_ctrl(const char *serial)
+{
+	glob_t g;
+	size_t i;
+	int fd = -1;
+
+	if (glob("/sys/class/nvme/nvme*/serial", 0, NULL, &g))
+		return -1;
+	for (i = 0; i < g.gl_pathc && fd < 0; i++) {
+		char buf[64] = "", dev[64], *p;
+		FILE *f = fopen(g.gl_pathv[i], "r");
+
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			for (p = buf + strlen(buf); p > buf && (p[-1] == '\n' || p[-1] == ' '); )
+				*--p = 0;
+		}
+		fclose(f);
+		if (strcmp(buf, serial))
+			continue;
+		p = strrchr(g.gl_pathv[i], '/');
+		*p = 0;
+		snprintf(dev, sizeof(dev), "/dev/%s", strrchr(g.gl_pathv[i], '/') + 1);
+		snprintf(pci_dir, sizeof(pci_dir), "%s/device/", g.gl_pathv[i]);
+		fd = open(dev, O_RDWR);
+	}
+	globfree(&g);
+	return fd;
+}
+
+static long long sysfs_num(const char *name)
+{
+	char path[512];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s%s", pci_dir, name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lli", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int info(int ctrl, struct nvme_p2p_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->argsz = sizeof(*in);
+	return ioctl(ctrl, NVME_P2P_IOCTL_INFO, in);
+}
+
+static long long cmb_free(int ctrl)
+{
+	struct nvme_p2p_info in;
+
+	return info(ctrl, &in) ? -1 : (long long)in.cmb_free;
+}
+
+static int region(int ctrl, uint64_t size, uint32_t flags,
+		  struct nvme_p2p_region_create *out)
+{
+	struct nvme_p2p_region_create rc = {
+		.argsz = sizeof(rc), .flags = flags, .size = size,
+	};
+	int fd = ioctl(ctrl, NVME_P2P_IOCTL_REGION_CREATE, &rc);
+
+	if (out)
+		*out = rc;
+	return fd;
+}
+
+/* Run fn in a child; return the signal that killed it, or 0. */
+static int child_signal(void (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+static void touch(void *p)
+{
+	*(volatile char *)p = 1;
+}
+
+/* Map the region fd (inherited) in the child itself and store to it. */
+static void map_and_touch(void *arg)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       *(int *)arg, 0);
+
+	if (p == MAP_FAILED)
+		_exit(2);
+	touch(p);
+}
+
+static void exit_with_live_mapping(void *arg)
+{
+	int ctrl = *(int *)arg;
+	int fd = region(ctrl, 2 * MiB, 0, NULL);
+	void *p = mmap(NULL, 2 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p != MAP_FAILED)
+		memset(p, 0x5a, 4096);
+	_exit(0);	/* no munmap, no close */
+}
+
+static void test_info(int ctrl, long long *free0)
+{
+	struct nvme_p2p_info in;
+	unsigned char big[sizeof(in) + 16];
+	uint32_t want = NVME_P2P_INFO_CMB | NVME_P2P_INFO_CMB_SQS |
+		NVME_P2P_INFO_CMB_LISTS | NVME_P2P_INFO_CMB_RDS |
+		NVME_P2P_INFO_CMB_WDS;
+
+	result(info(ctrl, &in) == 0, "INFO succeeds");
+	result(in.cmb_size == CMB_BYTES, "INFO cmb_size is 64 MiB (%llu)",
+	       (unsigned long long)in.cmb_size);
+	result((in.flags & (want | NVME_P2P_INFO_CMB_CQS)) == want,
+	       "INFO flags: CMB SQS LISTS RDS WDS set, CQS clear (0x%x)", in.flags);
+	result((in.cmbsz & 0x1f) == 0x1d, "INFO cmbsz raw register 0x%x", in.cmbsz);
+	result(in.db_stride == 4, "INFO doorbell stride 4 bytes (%u)", in.db_stride);
+	result(in.regions == 0, "INFO no regions yet (%u)", in.regions);
+	result((long long)in.cmb_free == sysfs_num("p2pmem/available"),
+	       "INFO cmb_free (%llu) equals sysfs p2pmem/available",
+	       (unsigned long long)in.cmb_free);
+	*free0 = in.cmb_free;
+
+	memset(&in, 0, sizeof(in));
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_INFO, &in), EINVAL, "INFO argsz 0");
+	info(ctrl, &in);
+	in.flags = 0;
+	in.reserved[2] = 1;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_INFO, &in), EINVAL, "INFO nonzero reserved");
+	memset(&in, 0, sizeof(in));
+	in.argsz = sizeof(in);
+	in.flags = 1;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_INFO, &in), EINVAL, "INFO nonzero flags");
+	memset(big, 0, sizeof(big));
+	((struct nvme_p2p_info *)big)->argsz = sizeof(big);
+	result(ioctl(ctrl, NVME_P2P_IOCTL_INFO, big) == 0,
+	       "INFO larger argsz with a zero tail is accepted");
+	result(((struct nvme_p2p_info *)big)->argsz == sizeof(in),
+	       "INFO reports the size it filled in argsz");
+	memset(big, 0, sizeof(big));
+	((struct nvme_p2p_info *)big)->argsz = sizeof(big);
+	big[sizeof(in) + 3] = 1;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_INFO, big), E2BIG,
+		   "INFO larger argsz with a nonzero tail");
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_INFO, (void *)8), EFAULT, "INFO bad pointer");
+	expect_err(ioctl(ctrl, _IOWR('N', 0xcf, struct nvme_p2p_info), &in), ENOTTY,
+		   "unknown nvme-p2p ioctl");
+}
+
+static void test_region_create_errors(int ctrl, long long free0)
+{
+	struct nvme_p2p_region_create rc;
+
+	expect_err(region(ctrl, 0, 0, NULL), EINVAL, "REGION size 0");
+	expect_err(region(ctrl, 4095, 0, NULL), EINVAL, "REGION size 4095");
+	expect_err(region(ctrl, 4096 + 512, 0, NULL), EINVAL, "REGION size not 4 KiB granular");
+	expect_err(region(ctrl, 4096, 0x80, NULL), EINVAL, "REGION unknown flag");
+	expect_err(region(ctrl, 128 * MiB, 0, NULL), ENOSPC, "REGION larger than the CMB");
+	expect_err(region(ctrl, UINT64_MAX & ~4095ULL, 0, NULL), ENOSPC, "REGION of 2^64-4096 bytes");
+	memset(&rc, 0, sizeof(rc));
+	rc.argsz = sizeof(rc);
+	rc.size = 4096;
+	rc.reserved[0] = 7;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_REGION_CREATE, &rc), EINVAL, "REGION nonzero reserved");
+	rc.reserved[0] = 0;
+	rc.bus_addr = 1;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_REGION_CREATE, &rc), EINVAL, "REGION nonzero output field");
+	rc.bus_addr = 0;
+	rc.argsz = 8;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_REGION_CREATE, &rc), EINVAL, "REGION argsz too small");
+	result(cmb_free(ctrl) == free0, "failed creates allocated nothing");
+}
+
+static void test_region_cpu(int ctrl, long long free0)
+{
+	struct nvme_p2p_region_create rc;
+	size_t size = 1 * MiB, i;
+	long long bar2_start = -1, bar2_end = -1;
+	unsigned char *p, *bar;
+	char path[512];
+	FILE *f;
+	int fd, bar_fd, ok;
+
+	fd = region(ctrl, size, 0, &rc);
+	result(fd >= 0, "REGION 1 MiB created (fd %d)", fd);
+	if (fd < 0)
+		return;
+	result(cmb_free(ctrl) == free0 - (long long)size, "cmb_free dropped by 1 MiB");
+	snprintf(path, sizeof(path), "%sresource", pci_dir);
+	f = fopen(path, "r");
+	for (i = 0; f && i < 3; i++)
+		if (fscanf(f, "%lli %lli %*i", &bar2_start, &bar2_end) != 2)
+			break;
+	if (f)
+		fclose(f);
+	result(rc.bus_addr >= (uint64_t)bar2_start && rc.bus_addr + size - 1 <= (uint64_t)bar2_end,
+	       "region bus address 0x%llx lies in BAR2 [0x%llx, 0x%llx]",
+	       (unsigned long long)rc.bus_addr, bar2_start, bar2_end);
+	result(rc.cmb_offset == rc.bus_addr - (uint64_t)bar2_start,
+	       "cmb_offset 0x%llx is the offset in BAR2", (unsigned long long)rc.cmb_offset);
+
+	expect_err(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), EINVAL,
+		   "mmap MAP_PRIVATE");
+	expect_err(mmap(NULL, 2 * size, PROT_READ, MAP_SHARED, fd, 0), EINVAL,
+		   "mmap longer than the region");
+	expect_err(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, size), EINVAL,
+		   "mmap at an offset past the end");
+	expect_err(mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, size - 4096), EINVAL,
+		   "mmap running past the end");
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	result(p != MAP_FAILED, "mmap of the whole region");
+	if (p == MAP_FAILED)
+		return;
+	for (i = 0; i < size; i++)
+		p[i] = (unsigned char)(i * 7 + 3);
+	/* The CMB through the BAR itself: the bytes really are in the CMB. */
+	snprintf(path, sizeof(path), "%sresource2", pci_dir);
+	bar_fd = open(path, O_RDWR | O_SYNC);
+	bar = bar_fd < 0 ? MAP_FAILED :
+		mmap(NULL, CMB_BYTES, PROT_READ, MAP_SHARED, bar_fd, 0);
+	ok = bar != MAP_FAILED;
+	for (i = 0; ok && i < size; i++)
+		ok = bar[rc.cmb_offset + i] == (unsigned char)(i * 7 + 3);
+	result(ok, "1 MiB written through the region reads back through BAR2 at cmb_offset");
+	if (bar != MAP_FAILED)
+		munmap(bar, CMB_BYTES);
+	if (bar_fd >= 0)
+		close(bar_fd);
+
+	expect_err(munmap(p + 4096, 4096), EINVAL, "munmap of part of a region VMA");
+	result(child_signal(touch, p) == SIGSEGV, "a forked child does not inherit the mapping");
+
+	close(fd);
+	result(p[4096] == (unsigned char)(4096 * 7 + 3),
+	       "the mapping outlives the descriptor");
+	result(cmb_free(ctrl) == free0 - (long long)size, "memory held while mapped");
+	expect_err(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0), EBADF,
+		   "mmap after close");
+	result(munmap(p, size) == 0, "munmap of the whole region");
+	result(cmb_free(ctrl) == free0, "memory returned after close and munmap");
+}
+
+static void test_no_cpu_map(int ctrl, long long free0)
+{
+	int fd = region(ctrl, 64 * 1024, NVME_P2P_REGION_NO_CPU_MAP, NULL);
+	void *p;
+
+	result(fd >= 0, "REGION with NO_CPU_MAP created");
+	if (fd < 0)
+		return;
+	p = mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	result(p != MAP_FAILED, "mmap of a NO_CPU_MAP region (a handle for peers)");
+	if (p != MAP_FAILED)
+		munmap(p, 64 * 1024);
+	result(child_signal(map_and_touch, &fd) == SIGBUS, "a CPU store to it raises SIGBUS");
+	close(fd);
+	result(cmb_free(ctrl) == free0, "NO_CPU_MAP region memory returned");
+}
+
+static void test_lifetime(int ctrl, long long free0)
+{
+	struct nvme_p2p_info in;
+	int fds[8], i, ok = 1;
+	long long worst = free0;
+
+	result(child_signal(exit_with_live_mapping, &ctrl) == 0 && cmb_free(ctrl) == free0,
+	       "process exit with a live region mapping returns the memory");
+
+	for (i = 0; i < 8; i++)
+		fds[i] = region(ctrl, 8 * MiB, 0, NULL);
+	info(ctrl, &in);
+	result(in.regions == 8 || fds[7] < 0, "INFO counts live regions (%u)", in.regions);
+	for (i = 0; i < 8; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	info(ctrl, &in);
+	result(in.regions == 0, "closed regions are no longer counted");
+
+	for (i = 0; i < 1000 && ok; i++) {
+		int fd = region(ctrl, (i % 16 + 1) * 4096, i & 1 ? NVME_P2P_REGION_NO_CPU_MAP : 0, NULL);
+		long long f = cmb_free(ctrl);
+
+		if (f < worst)
+			worst = f;
+		ok = fd >= 0 && close(fd) == 0;
+	}
+	result(ok, "1000 region create/close cycles succeed");
+	result(cmb_free(ctrl) == free0, "after 1000 cycles cmb_free is back to %lld", free0);
+}
+
+int main(void)
+{
+	long long free0;
+	int ctrl = open_ctrl("p2p0");
+
+	if (ctrl < 0) {
+		printf("not ok 1 - open the CMB controller (serial p2p0): %s\n1..1\n",
+		       strerror(errno));
+		return 1;
+	}
+	test_info(ctrl, &free0);
+	test_region_create_errors(ctrl, free0);
+	test_region_cpu(ctrl, free0);
+	test_no_cpu_map(ctrl, free0);
+	test_lifetime(ctrl, free0);
+	result(cmb_free(ctrl) == free0 && sysfs_num("p2pmem/available") == free0,
+	       "no CMB leaked by the whole test");
+	close(ctrl);
+	printf("1..%d\n", count);
+	return failed ? 1 : 0;
+}
