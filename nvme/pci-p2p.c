@@ -345,7 +345,7 @@ static long nvme_p2p_region_create(struct nvme_p2p_export *exp,
 		return -EINVAL;
 	if (!arg.size || !IS_ALIGNED(arg.size, SZ_4K))
 		return -EINVAL;
-	if (!cmb->size)
+	if (!cmb->size || READ_ONCE(exp->gone))
 		return -ENODEV;
 	arg.size = PAGE_ALIGN(arg.size);
 

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/nvme_ioctl.h>
 #include <linux/nvme_p2p.h>
 
 #define MiB (1024ULL * 1024)
@@ -156,6 +157,29 @@ static void map_and_touch(void *arg)
 	if (p == MAP_FAILED)
 		_exit(2);
 	touch(p);
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Store to p in this process: 1 if that raised SIGBUS. */
+static int sigbus_on_touch(void *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int faulted = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1) == 0)
+		touch(p);
+	else
+		faulted = 1;
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
 }
 
 static void exit_with_live_mapping(void *arg)
@@ -358,6 +382,111 @@ static void test_lifetime(int ctrl, long long free0)
 	result(cmb_free(ctrl) == free0, "after 1000 cycles cmb_free is back to %lld", free0);
 }
 
+static void fill(unsigned char *p, size_t n, unsigned char seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 13 + seed);
+}
+
+static int same(const unsigned char *p, size_t n, unsigned char seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(i * 13 + seed))
+			return 0;
+	return 1;
+}
+
+/* A controller reset invalidates mappings but keeps regions and memory. */
+static void test_reset(int ctrl, long long free0)
+{
+	struct nvme_p2p_info in;
+	size_t size = 64 * 1024;
+	unsigned char *p;
+	int fd = region(ctrl, size, 0, NULL);
+
+	p = fd < 0 ? MAP_FAILED :
+		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	result(p != MAP_FAILED, "region mapped before a controller reset");
+	if (p == MAP_FAILED)
+		return;
+	fill(p, size, 1);
+	result(ioctl(ctrl, NVME_IOCTL_RESET) == 0, "controller reset (NVME_IOCTL_RESET)");
+	info(ctrl, &in);
+	result(in.regions == 1, "the region survives the reset (INFO regions %u)", in.regions);
+	result(same(p, size, 1), "its contents read back through the re-faulted mapping");
+	fill(p, size, 2);
+	result(same(p, size, 2), "and it takes new stores");
+	munmap(p, size);
+	close(fd);
+	result(cmb_free(ctrl) == free0, "memory returned after the reset test");
+}
+
+static int write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* Unbinding the driver revokes every region for good; rebinding works. */
+static void test_unbind(int ctrl)
+{
+	char link[512], bdf[64] = "";
+	size_t size = 64 * 1024;
+	unsigned char *p;
+	ssize_t n;
+	int fd, i, again = -1;
+
+	snprintf(link, sizeof(link), "%.500s", pci_dir);
+	link[strlen(link) - 1] = 0;	/* drop the trailing '/' */
+	n = readlink(link, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = 0;
+		snprintf(bdf, sizeof(bdf), "%s", strrchr(link, '/') + 1);
+	}
+	fd = region(ctrl, size, 0, NULL);
+	p = fd < 0 ? MAP_FAILED :
+		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	result(p != MAP_FAILED && bdf[0], "region mapped before unbinding %s", bdf);
+	if (p == MAP_FAILED || !bdf[0])
+		return;
+	fill(p, size, 3);
+	result(write_sysfs("/sys/bus/pci/drivers/nvme/unbind", bdf) == 0,
+	       "unbind %s from nvme with a region mapped", bdf);
+	result(sigbus_on_touch(p), "a CPU store to the revoked mapping raises SIGBUS");
+	expect_err(mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0), ENODEV,
+		   "mmap of a revoked region");
+	expect_err(region(ctrl, 4096, 0, NULL), ENODEV,
+		   "REGION on a removed controller");
+	munmap(p, size);
+	close(fd);
+	close(ctrl);
+	result(write_sysfs("/sys/bus/pci/drivers/nvme/bind", bdf) == 0, "bind %s again", bdf);
+	for (i = 0; i < 100 && again < 0; i++) {
+		again = open_ctrl("p2p0");
+		if (again < 0)
+			usleep(100 * 1000);
+	}
+	result(again >= 0, "the controller is back (serial p2p0)");
+	if (again >= 0) {
+		struct nvme_p2p_info in;
+
+		result(info(again, &in) == 0 && in.cmb_size == CMB_BYTES && in.regions == 0 &&
+		       (long long)in.cmb_free == sysfs_num("p2pmem/available"),
+		       "its CMB is registered again, no regions, free %llu",
+		       (unsigned long long)in.cmb_free);
+		close(again);
+	}
+}
+
 int main(void)
 {
 	long long free0;
@@ -373,9 +502,10 @@ int main(void)
 	test_region_cpu(ctrl, free0);
 	test_no_cpu_map(ctrl, free0);
 	test_lifetime(ctrl, free0);
+	test_reset(ctrl, free0);
 	result(cmb_free(ctrl) == free0 && sysfs_num("p2pmem/available") == free0,
 	       "no CMB leaked by the whole test");
-	close(ctrl);
+	test_unbind(ctrl);
 	printf("1..%d\n", count);
 	return failed ? 1 : 0;
 }
