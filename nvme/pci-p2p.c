@@ -181,6 +181,7 @@ static long nvme_p2p_region_p2p_map(struct vm_area_struct *vma,
 	unsigned long i, npages = (end - start) >> PAGE_SHIFT;
 	struct scatterlist *sg;
 	struct nvme_p2p_map *map;
+	int nent;
 	long ret;
 
 	if (start < vma->vm_start || end > vma->vm_end || start >= end ||
@@ -218,7 +219,7 @@ static long nvme_p2p_region_p2p_map(struct vm_area_struct *vma,
 		goto out_unlock;
 	}
 	i = 0;
-	for_each_sgtable_dma_sg(&map->sgt, sg, ret) {
+	for_each_sgtable_dma_sg(&map->sgt, sg, nent) {
 		dma_addr_t a = sg_dma_address(sg);
 		unsigned int len;
 
