@@ -382,6 +382,74 @@ static void test_lifetime(int ctrl, long long free0)
 	result(cmb_free(ctrl) == free0, "after 1000 cycles cmb_free is back to %lld", free0);
 }
 
+#define P2P_MAP_TEST "/sys/kernel/debug/p2p_map_test/map"
+
+/*
+ * p2p_map then p2p_unmap [p, p+len) for the PCI device bdf, through the
+ * test module. Returns the exporter's errno (0 on success) and the first
+ * and last page's DMA address; -1000 if the module is not loaded.
+ */
+static long p2p_map_as(const char *bdf, void *p, size_t len, int for_write,
+		       unsigned long long *first, unsigned long long *last)
+{
+	char buf[128];
+	long ret = -1000;
+	int fd = open(P2P_MAP_TEST, O_RDWR);
+	int n;
+
+	if (fd < 0 || !bdf)
+		goto out;
+	n = snprintf(buf, sizeof(buf), "%s %lx %zx %d", bdf, (unsigned long)p, len, for_write);
+	if (write(fd, buf, n) != n || lseek(fd, 0, SEEK_SET) != 0)
+		goto out;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		goto out;
+	buf[n] = 0;
+	if (sscanf(buf, "ret=%ld first=%llx last=%llx", &ret, first, last) != 3)
+		ret = -1000;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static void test_p2p_map(int ctrl, long long free0)
+{
+	const char *edu = getenv("EDU_SWITCH"), *far = getenv("EDU_ROOT_BUS");
+	struct nvme_p2p_region_create rc;
+	unsigned long long first = 0, last = 0;
+	size_t size = 1 * MiB;
+	void *p;
+	long ret;
+	int fd;
+
+	if (access(P2P_MAP_TEST, W_OK) || !edu || !far) {
+		result(1, "p2p_map tests # SKIP p2p_map_test module or edu peers missing");
+		return;
+	}
+	fd = region(ctrl, size, NVME_P2P_REGION_NO_CPU_MAP, &rc);
+	p = fd < 0 ? MAP_FAILED :
+		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	result(p != MAP_FAILED, "NO_CPU_MAP region of 1 MiB mapped as a handle for peers");
+	if (p == MAP_FAILED)
+		return;
+	ret = p2p_map_as(edu, p, size, 1, &first, &last);
+	result(ret == 0, "p2p_map for the edu behind the switch (%s) succeeds (%ld)", edu, ret);
+	result(first == rc.bus_addr && last == rc.bus_addr + size - 4096,
+	       "it hands out the region's bus addresses 0x%llx..0x%llx (region at 0x%llx)",
+	       first, last, (unsigned long long)rc.bus_addr);
+	ret = p2p_map_as(edu, (char *)p + 64 * 1024, 8192, 0, &first, &last);
+	result(ret == 0 && first == rc.bus_addr + 64 * 1024,
+	       "a sub-range maps at its offset (0x%llx)", first);
+	ret = p2p_map_as(far, p, size, 1, &first, &last);
+	result(ret == -EREMOTEIO, "p2p_map for the edu on the root bus (%s): EREMOTEIO (%ld)",
+	       far, ret);
+	munmap(p, size);
+	close(fd);
+	result(cmb_free(ctrl) == free0, "every p2p_map was undone: memory returned");
+}
+
 static void fill(unsigned char *p, size_t n, unsigned char seed)
 {
 	size_t i;
@@ -439,7 +507,7 @@ static int write_sysfs(const char *path, const char *val)
 /* Unbinding the driver revokes every region for good; rebinding works. */
 static void test_unbind(int ctrl)
 {
-	char link[512], bdf[64] = "";
+	char link[512], target[512], bdf[64] = "";
 	size_t size = 64 * 1024;
 	unsigned char *p;
 	ssize_t n;
@@ -447,10 +515,10 @@ static void test_unbind(int ctrl)
 
 	snprintf(link, sizeof(link), "%.500s", pci_dir);
 	link[strlen(link) - 1] = 0;	/* drop the trailing '/' */
-	n = readlink(link, link, sizeof(link) - 1);
+	n = readlink(link, target, sizeof(target) - 1);
 	if (n > 0) {
-		link[n] = 0;
-		snprintf(bdf, sizeof(bdf), "%s", strrchr(link, '/') + 1);
+		target[n] = 0;
+		snprintf(bdf, sizeof(bdf), "%s", strrchr(target, '/') + 1);
 	}
 	fd = region(ctrl, size, 0, NULL);
 	p = fd < 0 ? MAP_FAILED :
@@ -462,6 +530,12 @@ static void test_unbind(int ctrl)
 	result(write_sysfs("/sys/bus/pci/drivers/nvme/unbind", bdf) == 0,
 	       "unbind %s from nvme with a region mapped", bdf);
 	result(sigbus_on_touch(p), "a CPU store to the revoked mapping raises SIGBUS");
+	if (getenv("EDU_SWITCH")) {
+		unsigned long long first, last;
+		long ret = p2p_map_as(getenv("EDU_SWITCH"), p, size, 1, &first, &last);
+
+		result(ret == -ENODEV, "p2p_map of the revoked region: ENODEV (%ld)", ret);
+	}
 	expect_err(mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0), ENODEV,
 		   "mmap of a revoked region");
 	expect_err(region(ctrl, 4096, 0, NULL), ENODEV,
@@ -503,6 +577,7 @@ int main(void)
 	test_no_cpu_map(ctrl, free0);
 	test_lifetime(ctrl, free0);
 	test_reset(ctrl, free0);
+	test_p2p_map(ctrl, free0);
 	result(cmb_free(ctrl) == free0 && sysfs_num("p2pmem/available") == free0,
 	       "no CMB leaked by the whole test");
 	test_unbind(ctrl);
