@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -414,6 +415,23 @@ out:
 	return ret;
 }
 
+/* The kernel log has a line naming both words. */
+static int kernel_log_has(const char *a, const char *b)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf, *line;
+	int found = 0;
+
+	if (len <= 0 || !(buf = calloc(1, len + 1)))
+		return 0;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	for (line = strtok(len > 0 ? buf : NULL, "\n"); line && !found;
+	     line = strtok(NULL, "\n"))
+		found = strstr(line, a) && strstr(line, b);
+	free(buf);
+	return found;
+}
+
 static void test_p2p_map(int ctrl, long long free0)
 {
 	const char *edu = getenv("EDU_SWITCH"), *far = getenv("EDU_ROOT_BUS");
@@ -445,6 +463,8 @@ static void test_p2p_map(int ctrl, long long free0)
 	ret = p2p_map_as(far, p, size, 1, &first, &last);
 	result(ret == -EREMOTEIO, "p2p_map for the edu on the root bus (%s): EREMOTEIO (%ld)",
 	       far, ret);
+	result(kernel_log_has(far, "cannot reach the CMB peer to peer"),
+	       "the kernel log says why %s was refused", far);
 	munmap(p, size);
 	close(fd);
 	result(cmb_free(ctrl) == free0, "every p2p_map was undone: memory returned");
