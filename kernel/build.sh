@@ -88,26 +88,20 @@ if [ "$(cat "$cache/src/base-version" 2>/dev/null)" != "$BASE_PACKAGE_VERSION" ]
 fi
 
 # --- the series ---------------------------------------------------------------
-# A patch description: header lines, a blank line, the commit message body.
-#   Subject: subsystem: summary
-#   Hooks: a.diff b.diff          unified diffs in kernel/hooks/, applied in order
-#   Files: repo/path:tree/path    new files copied from the repo into the tree
-entries=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/series")
-
-header() { # file key
-	sed -n "1,/^\$/{s/^$2:[[:space:]]*//p}" "$1"
-}
+# shellcheck source=series.sh
+. "$here/series.sh"
+entries=$(series_entries)
 
 series_inputs() {
-	echo "$here/base.env" "$here/series" "$0"
+	echo "$here/base.env" "$here/series" "$here/series.sh" "$0"
 	local e
 	for e in $entries; do
 		local d=$here/patches/$e
 		[ -f "$d" ] || die "series names '$e' but kernel/patches/$e does not exist"
 		echo "$d"
 		local h f
-		for h in $(header "$d" Hooks); do echo "$here/hooks/$h"; done
-		for f in $(header "$d" Files); do echo "$top/${f%%:*}"; done
+		for h in $(series_header "$e" Hooks); do echo "$here/hooks/$h"; done
+		for f in $(series_header "$e" Files); do echo "$top/${f%%:*}"; done
 	done
 }
 
@@ -134,13 +128,13 @@ if [ "$(cat "$cache/src/series-key" 2>/dev/null)" != "$series_key" ]; then
 	for e in $entries; do
 		n=$((n + 1))
 		d=$here/patches/$e
-		subject=$(header "$d" Subject)
+		subject=$(series_header "$e" Subject)
 		[ -n "$subject" ] || die "kernel/patches/$e has no Subject:"
-		for h in $(header "$d" Hooks); do
+		for h in $(series_header "$e" Hooks); do
 			git_tree apply --index "$here/hooks/$h" ||
 				die "hook $h of '$e' does not apply to the base"
 		done
-		for f in $(header "$d" Files); do
+		for f in $(series_header "$e" Files); do
 			src=${f%%:*} dst=${f#*:}
 			install -D -m 0644 "$top/$src" "$tree/$dst"
 			git_tree add -f -- "$dst"

@@ -6,11 +6,12 @@
 . "$(dirname "$0")/../tap.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${NVMEP2P_CACHE:-/var/cache/nvme-p2p}
-entries=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/kernel/series")
+. "$top/kernel/series.sh"
+entries=$(series_entries)
 
 for e in $entries; do
 	d=$top/kernel/patches/$e
-	subject=$(sed -n '1,/^$/s/^Subject: //p' "$d")
+	subject=$(series_header "$e" Subject)
 	ok "$e: subject '$subject' is 'subsystem: summary'" grep -Eq '^[A-Za-z0-9/_.-]+(: [A-Za-z0-9/_.-]+)*: [a-zA-Z]' <<<"$subject"
 	ok "$e: has a Signed-off-by" grep -q '^Signed-off-by: ' "$d"
 done
