@@ -42,3 +42,12 @@ pci_devs_by_id() {
 # upstream_port DEVPATH: the sysfs path two levels up (switch upstream port
 # for a device behind a downstream port); the root complex for root-bus ones.
 upstream_port() { dirname "$(dirname "$1")"; }
+
+# on_root_bus DEVPATH: the device sits directly on the root bus.
+on_root_bus() { [ "$(dirname "$1")" = /sys/devices/pci0000:00 ]; }
+
+# cmbsz_of_ctrl nvmeN: prints the CMBSZ register as nvme-cli reads it
+# (empty if it cannot be read).
+cmbsz_of_ctrl() {
+	nvme show-regs "/dev/$1" -o json 2>/dev/null | jq -r '.cmbsz // empty'
+}

@@ -8,7 +8,7 @@ bin=${NVMEP2P_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/vm/p2p_regio
 ko=$(dirname "$bin")/../kmod/p2p_map_test.ko
 if [ -f "$ko" ] && insmod "$ko"; then
 	for e in $(pci_devs_by_id $EDU_ID); do
-		if [ "$(dirname "$e")" = /sys/devices/pci0000:00 ]; then
+		if on_root_bus "$e"; then
 			export EDU_ROOT_BUS=${e##*/}
 		else
 			export EDU_SWITCH=${e##*/}

@@ -13,8 +13,7 @@ is "$(cat "$p2p/published" 2>/dev/null)" 1 "p2pmem is published (WDS and RDS)"
 avail=$(cat "$p2p/available" 2>/dev/null || echo -1)
 ok "p2pmem available ($avail) is within the CMB" test "$avail" -ge 0 -a "$avail" -le "$TESTBED_CMB_BYTES"
 
-regs=$(nvme show-regs "/dev/$c" -o json 2>/dev/null)
-cmbsz=$(echo "$regs" | jq -r '.cmbsz // empty')
+cmbsz=$(cmbsz_of_ctrl "$c")
 ok "nvme show-regs reports CMBSZ ($cmbsz)" test -n "$cmbsz"
 cmbsz=$((cmbsz + 0))
 bit() { echo $(( (cmbsz >> $1) & 1 )); }
