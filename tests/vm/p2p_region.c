@@ -194,6 +194,24 @@ static void exit_with_live_mapping(void *arg)
 	_exit(0);	/* no munmap, no close */
 }
 
+static void fill(unsigned char *p, size_t n, unsigned char seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 13 + seed);
+}
+
+static int same(const unsigned char *p, size_t n, unsigned char seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(i * 13 + seed))
+			return 0;
+	return 1;
+}
+
 static void test_info(int ctrl, long long *free0)
 {
 	struct nvme_p2p_info in;
@@ -306,16 +324,13 @@ static void test_region_cpu(int ctrl, long long free0)
 	result(p != MAP_FAILED, "mmap of the whole region");
 	if (p == MAP_FAILED)
 		return;
-	for (i = 0; i < size; i++)
-		p[i] = (unsigned char)(i * 7 + 3);
+	fill(p, size, 3);
 	/* The CMB through the BAR itself: the bytes really are in the CMB. */
 	snprintf(path, sizeof(path), "%sresource2", pci_dir);
 	bar_fd = open(path, O_RDWR | O_SYNC);
 	bar = bar_fd < 0 ? MAP_FAILED :
 		mmap(NULL, CMB_BYTES, PROT_READ, MAP_SHARED, bar_fd, 0);
-	ok = bar != MAP_FAILED;
-	for (i = 0; ok && i < size; i++)
-		ok = bar[rc.cmb_offset + i] == (unsigned char)(i * 7 + 3);
+	ok = bar != MAP_FAILED && same(bar + rc.cmb_offset, size, 3);
 	result(ok, "1 MiB written through the region reads back through BAR2 at cmb_offset");
 	if (bar != MAP_FAILED)
 		munmap(bar, CMB_BYTES);
@@ -326,7 +341,7 @@ static void test_region_cpu(int ctrl, long long free0)
 	result(child_signal(touch, p) == SIGSEGV, "a forked child does not inherit the mapping");
 
 	close(fd);
-	result(p[4096] == (unsigned char)(4096 * 7 + 3),
+	result(same(p, size, 3),
 	       "the mapping outlives the descriptor");
 	result(cmb_free(ctrl) == free0 - (long long)size, "memory held while mapped");
 	expect_err(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0), EBADF,
@@ -468,24 +483,6 @@ static void test_p2p_map(int ctrl, long long free0)
 	munmap(p, size);
 	close(fd);
 	result(cmb_free(ctrl) == free0, "every p2p_map was undone: memory returned");
-}
-
-static void fill(unsigned char *p, size_t n, unsigned char seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (unsigned char)(i * 13 + seed);
-}
-
-static int same(const unsigned char *p, size_t n, unsigned char seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != (unsigned char)(i * 13 + seed))
-			return 0;
-	return 1;
 }
 
 /* A controller reset invalidates mappings but keeps regions and memory. */
