@@ -383,21 +383,15 @@ static long nvme_p2p_region_create(struct nvme_p2p_export *exp,
 	}
 	region->mapping = file->f_mapping;
 
-	if (copy_to_user(argp, &arg, min_t(size_t, arg.argsz, sizeof(arg)))) {
-		/* The file owns the region now: its release frees everything. */
-		nvme_get_ctrl(exp->ctrl);
-		fput(file);
-		put_unused_fd(fd);
-		return -EFAULT;
-	}
+	ret = -EFAULT;
+	if (copy_to_user(argp, &arg, min_t(size_t, arg.argsz, sizeof(arg))))
+		goto out_put_file;
 
 	mutex_lock(&exp->lock);
 	if (exp->gone) {
 		mutex_unlock(&exp->lock);
-		nvme_get_ctrl(exp->ctrl);
-		fput(file);
-		put_unused_fd(fd);
-		return -ENODEV;
+		ret = -ENODEV;
+		goto out_put_file;
 	}
 	list_add_tail(&region->node, &exp->regions);
 	exp->nr_regions++;
@@ -406,6 +400,12 @@ static long nvme_p2p_region_create(struct nvme_p2p_export *exp,
 	fd_install(fd, file);
 	return fd;
 
+out_put_file:
+	/* The file owns the region now: its release frees everything. */
+	nvme_get_ctrl(exp->ctrl);
+	fput(file);
+	put_unused_fd(fd);
+	return ret;
 out_put_fd:
 	put_unused_fd(fd);
 out_free_mem:
