@@ -38,6 +38,13 @@
  * @cmbloc: out: the CMBLOC register as read at probe
  * @db_stride: out: bytes between two doorbell registers
  * @regions: out: data regions currently created on this controller
+ * @queues_reserved: out: I/O queue IDs set apart for export (the nvme
+ *	module parameter p2p_queues, as far as the controller granted them)
+ * @queues_used: out: exported queue pairs currently created
+ * @first_qid: out: the lowest reserved queue ID (0 if none reserved)
+ * @max_queue_depth: out: deepest exported queue (CAP.MQES + 1)
+ * @max_transfer: out: largest data transfer of one command, bytes (MDTS)
+ * @kernel_cmb_bytes: out: bytes of CMB the driver's own SQs use
  * @reserved: must be zero
  */
 struct nvme_p2p_info {
@@ -49,20 +56,32 @@ struct nvme_p2p_info {
 	__u32 cmbloc;
 	__u32 db_stride;
 	__u32 regions;
+	__u16 queues_reserved;
+	__u16 queues_used;
+	__u16 first_qid;
+	__u16 max_queue_depth;
+	__u32 max_transfer;
+	__u32 reserved0;
+	__u64 kernel_cmb_bytes;
 	__u64 reserved[4];
 };
 
 /* struct nvme_p2p_region_create.flags */
 #define NVME_P2P_REGION_NO_CPU_MAP	(1U << 0)  /* peers only: a CPU touch faults (SIGBUS) */
-#define NVME_P2P_REGION_FLAGS		NVME_P2P_REGION_NO_CPU_MAP
+#define NVME_P2P_REGION_HOST		(1U << 1)  /* host memory, DMA-mapped for the controller */
+#define NVME_P2P_REGION_FLAGS		(NVME_P2P_REGION_NO_CPU_MAP | NVME_P2P_REGION_HOST)
 
 /**
  * struct nvme_p2p_region_create - NVME_P2P_IOCTL_REGION_CREATE
  * @argsz: in: sizeof(struct nvme_p2p_region_create)
  * @flags: in: NVME_P2P_REGION_*
  * @size: in: bytes, a non-zero multiple of 4096
- * @bus_addr: out: the region's PCI bus address in the CMB (diagnostics)
- * @cmb_offset: out: the region's offset from the start of the CMB
+ * @bus_addr: out: the address the controller uses for the region's first
+ *	byte: its PCI bus address in the CMB, or with NVME_P2P_REGION_HOST its
+ *	DMA address for the controller. The region is contiguous: PRPs of
+ *	commands on exported queues are @bus_addr + offset.
+ * @cmb_offset: out: the region's offset from the start of the CMB (0 for
+ *	host regions)
  * @reserved: must be zero
  *
  * Returns a new file descriptor (O_CLOEXEC) for the region. mmap() of it,
@@ -71,13 +90,19 @@ struct nvme_p2p_info {
  * CMB unless NVME_P2P_REGION_NO_CPU_MAP. The region's memory returns to the
  * CMB when the descriptor and every mapping of it are gone.
  *
+ * With NVME_P2P_REGION_HOST the region is host memory instead (cached for
+ * the CPU, at most NVME_P2P_HOST_REGION_MAX bytes), DMA-mapped for the
+ * controller: data buffers and PRP lists for exported queues that must
+ * not use the CMB. Its p2p_map maps it for importers like any host memory.
+ *
  * Regions need no privilege beyond access to /dev/nvmeN: they hold data
  * only, no queue the holder could point anywhere.
  *
  * Errors: ENODEV (no CMB registered as p2pmem, or controller going away),
  * EINVAL (size zero or not a multiple of 4096, unknown flags, nonzero
  * reserved or output fields), ENOSPC (not enough contiguous free CMB),
- * EMFILE/ENFILE (no descriptor left).
+ * E2BIG (host region above NVME_P2P_HOST_REGION_MAX), ENOMEM (no
+ * contiguous host memory), EMFILE/ENFILE (no descriptor left).
  *
  * mmap() errors: EINVAL (not MAP_SHARED, offset or length beyond @size),
  * ENODEV (region revoked). A region VMA is one piece: munmap() or
@@ -94,7 +119,241 @@ struct nvme_p2p_region_create {
 	__u64 reserved[4];
 };
 
+#define NVME_P2P_HOST_REGION_MAX	(4U << 20)
+
+/* struct nvme_p2p_queue_create.sq_placement */
+#define NVME_P2P_SQ_CMB_PREFERRED	0  /* CMB if CMBSZ.SQS and space, else host */
+#define NVME_P2P_SQ_CMB_REQUIRED	1  /* CMB or fail */
+#define NVME_P2P_SQ_HOST		2  /* host memory */
+
+/* struct nvme_p2p_queue_create.cq_placement */
+#define NVME_P2P_CQ_HOST		0  /* host memory */
+#define NVME_P2P_CQ_CMB			1  /* CMB; needs CMBSZ.CQS */
+
+/* struct nvme_p2p_queue_create.flags: which VMAs have no CPU mapping */
+#define NVME_P2P_QUEUE_SQ_NO_CPU_MAP	(1U << 0)
+#define NVME_P2P_QUEUE_CQ_NO_CPU_MAP	(1U << 1)
+#define NVME_P2P_QUEUE_DB_NO_CPU_MAP	(1U << 2)
+#define NVME_P2P_QUEUE_FLAGS		(NVME_P2P_QUEUE_SQ_NO_CPU_MAP | \
+					 NVME_P2P_QUEUE_CQ_NO_CPU_MAP | \
+					 NVME_P2P_QUEUE_DB_NO_CPU_MAP)
+
+/**
+ * struct nvme_p2p_queue_create - NVME_P2P_IOCTL_QUEUE_CREATE
+ * @argsz: in: sizeof(struct nvme_p2p_queue_create)
+ * @flags: in: NVME_P2P_QUEUE_*
+ * @depth: in: entries in the SQ and in the CQ, 2 to
+ *	nvme_p2p_info.max_queue_depth
+ * @sq_placement: in: NVME_P2P_SQ_*
+ * @cq_placement: in: NVME_P2P_CQ_*
+ * @qid: out: the queue ID of the pair on the controller
+ * @reserved: must be zero
+ *
+ * Creates an I/O submission/completion queue pair on the controller, at a
+ * queue ID reserved for export (never one of blk-mq's), and returns a new
+ * file descriptor (O_CLOEXEC) for it. The CQ is polled: no interrupt. The
+ * rings and the doorbell page are mmap()ed at the NVME_P2P_QUEUE_OFF_*
+ * offsets, MAP_SHARED, each exactly the length nvme_p2p_queue_info
+ * reports; each such VMA is a peer-to-peer VMA (p2p_map/p2p_unmap).
+ *
+ * Needs CAP_SYS_ADMIN: whoever writes the SQ can make the controller
+ * read or write any memory its DMA reaches. The doorbell page holds the
+ * doorbells of the queues that share the page, the driver's own included.
+ *
+ * Closing the descriptor (the last reference: mappings hold one) deletes
+ * the queue pair on the controller and frees its memory.
+ *
+ * Across a controller reset the queue survives: the reset invalidates
+ * every mapping and importer of it (commands in flight are lost), then
+ * the driver creates the pair again at the same qid and memory with empty
+ * rings (head = tail = 0, CQ phase 1) and bumps the generation. poll()
+ * reports EPOLLPRI when the generation differs from the one the last
+ * NVME_P2P_IOCTL_QUEUE_INFO on this queue returned, and EPOLLERR |
+ * EPOLLHUP once the queue is revoked for good (controller removed, or not
+ * re-created after a reset).
+ *
+ * Errors: EPERM (no CAP_SYS_ADMIN), EINVAL (depth out of range, unknown
+ * flags or placement, nonzero reserved or output fields), EOPNOTSUPP (no
+ * queue IDs reserved for export, or CQ in the CMB without CMBSZ.CQS),
+ * EBUSY (every reserved queue ID in use), ENOSPC (SQ or CQ placement
+ * needs the CMB and it lacks the space or CMBSZ.SQS), ENOMEM, ENODEV
+ * (controller not live or going away), EIO (the controller refused to
+ * create the queue), EMFILE/ENFILE.
+ */
+struct nvme_p2p_queue_create {
+	__u32 argsz;
+	__u32 flags;
+	__u32 depth;
+	__u8 sq_placement;
+	__u8 cq_placement;
+	__u16 qid;
+	__u64 reserved[4];
+};
+
+/* mmap() offsets on a queue descriptor */
+#define NVME_P2P_QUEUE_OFF_SQ		0x00000000ULL
+#define NVME_P2P_QUEUE_OFF_CQ		0x10000000ULL
+#define NVME_P2P_QUEUE_OFF_DB		0x20000000ULL
+
+/* struct nvme_p2p_queue_info.state */
+#define NVME_P2P_QUEUE_LIVE		0  /* on the controller */
+#define NVME_P2P_QUEUE_RESETTING	1  /* controller reset under way */
+#define NVME_P2P_QUEUE_REVOKED		2  /* gone for good; only close() */
+
+/**
+ * struct nvme_p2p_queue_info - NVME_P2P_IOCTL_QUEUE_INFO, on a queue fd
+ * @argsz: in: sizeof(struct nvme_p2p_queue_info)
+ * @flags: out: the NVME_P2P_QUEUE_* flags it was created with
+ * @qid: out: queue ID
+ * @state: out: NVME_P2P_QUEUE_LIVE, _RESETTING or _REVOKED
+ * @sq_placement: out: NVME_P2P_SQ_CMB_REQUIRED (in the CMB) or
+ *	NVME_P2P_SQ_HOST
+ * @cq_placement: out: NVME_P2P_CQ_HOST or NVME_P2P_CQ_CMB
+ * @depth: out: entries per ring
+ * @generation: out: bumped each time a reset re-created the queue
+ * @sq_bytes: out: mmap length of the SQ ring (page aligned)
+ * @cq_bytes: out: mmap length of the CQ ring (page aligned)
+ * @db_bytes: out: mmap length of the doorbell mapping (page aligned)
+ * @sq_db_offset: out: byte offset of the SQ tail doorbell in that mapping
+ * @cq_db_offset: out: byte offset of the CQ head doorbell in that mapping
+ * @sq_addr: out: SQ address as the controller uses it (diagnostics)
+ * @cq_addr: out: CQ address as the controller uses it (diagnostics)
+ * @db_addr: out: bus address of the doorbell mapping's first byte
+ * @max_transfer: out: largest data transfer of one command, bytes
+ * @reserved: must be zero
+ *
+ * Errors: ENOTTY (not a queue descriptor), EINVAL, EFAULT, E2BIG.
+ */
+struct nvme_p2p_queue_info {
+	__u32 argsz;
+	__u32 flags;
+	__u16 qid;
+	__u8 state;
+	__u8 sq_placement;
+	__u8 cq_placement;
+	__u8 reserved0[3];
+	__u32 depth;
+	__u32 generation;
+	__u32 sq_bytes;
+	__u32 cq_bytes;
+	__u32 db_bytes;
+	__u32 sq_db_offset;
+	__u32 cq_db_offset;
+	__u32 max_transfer;
+	__u64 sq_addr;
+	__u64 cq_addr;
+	__u64 db_addr;
+	__u64 reserved[4];
+};
+
+/* struct nvme_p2p_peer.reach */
+#define NVME_P2P_PEER_UNREACHABLE	0  /* p2p_map refuses it (EREMOTEIO) */
+#define NVME_P2P_PEER_VIA_SWITCH	1  /* PCI bus address, through a switch */
+#define NVME_P2P_PEER_VIA_HOST_BRIDGE	2  /* mapped through the host bridge */
+
+/**
+ * struct nvme_p2p_peer - NVME_P2P_IOCTL_PEER: can a PCI device reach the CMB?
+ * @argsz: in: sizeof(struct nvme_p2p_peer)
+ * @flags: in: zero
+ * @domain: in: PCI domain of the peer
+ * @bus: in: PCI bus number
+ * @devfn: in: PCI device and function (device << 3 | function)
+ * @reach: out: NVME_P2P_PEER_*, as p2p_map would decide it
+ * @distance: out: pci_p2pdma_distance() to the controller, -1 if none
+ * @reserved: must be zero
+ *
+ * Errors: ENODEV (no such PCI device, or no CMB), EINVAL, ENOSPC (no
+ * free CMB page to try a mapping with).
+ */
+struct nvme_p2p_peer {
+	__u32 argsz;
+	__u32 flags;
+	__u32 domain;
+	__u8 bus;
+	__u8 devfn;
+	__u8 reach;
+	__u8 reserved0;
+	__s32 distance;
+	__u32 reserved1;
+	__u64 reserved[2];
+};
+
+/* struct nvme_p2p_list_entry.type */
+#define NVME_P2P_ENTRY_REGION		1
+#define NVME_P2P_ENTRY_QUEUE		2
+
+/**
+ * struct nvme_p2p_list_entry - one export, as NVME_P2P_IOCTL_LIST reports it
+ * @type: NVME_P2P_ENTRY_REGION or NVME_P2P_ENTRY_QUEUE
+ * @flags: the flags it was created with
+ * @pid: process that created it (in the caller's pid namespace, 0 if none)
+ * @state: queues: NVME_P2P_QUEUE_LIVE/_RESETTING/_REVOKED; regions: 0
+ *	live, NVME_P2P_QUEUE_REVOKED revoked
+ * @sq_placement: queues: as in nvme_p2p_queue_info
+ * @cq_placement: queues: as in nvme_p2p_queue_info
+ * @qid: queues: queue ID
+ * @depth: queues: entries per ring
+ * @generation: queues: as in nvme_p2p_queue_info
+ * @importers: device mappings (p2p_map not yet undone) right now
+ * @size: regions: bytes; queues: SQ ring bytes
+ * @addr: regions: bus address; queues: SQ address for the controller
+ * @cq_addr: queues: CQ address for the controller
+ * @sq_head: queues: SQ head from the newest completion posted (the
+ *	controller's view of what it has fetched)
+ * @cq_tail: queues: the CQ slot the controller will write next
+ * @reserved: zero
+ */
+struct nvme_p2p_list_entry {
+	__u32 type;
+	__u32 flags;
+	__s32 pid;
+	__u8 state;
+	__u8 sq_placement;
+	__u8 cq_placement;
+	__u8 reserved0;
+	__u16 qid;
+	__u16 reserved1;
+	__u32 depth;
+	__u32 generation;
+	__u32 importers;
+	__u64 size;
+	__u64 addr;
+	__u64 cq_addr;
+	__u16 sq_head;
+	__u16 cq_tail;
+	__u32 reserved2;
+	__u64 reserved[2];
+};
+
+/**
+ * struct nvme_p2p_list - NVME_P2P_IOCTL_LIST: the exports of a controller
+ * @argsz: in: sizeof(struct nvme_p2p_list)
+ * @flags: in: zero
+ * @entry_size: in: sizeof(struct nvme_p2p_list_entry) as the caller knows
+ *	it; the kernel writes min(its size, @entry_size) bytes per entry
+ * @nr_entries: in: room in @entries; out: entries that exist (may exceed
+ *	the room; only the room is written)
+ * @entries: in: user pointer to the array
+ * @reserved: must be zero
+ *
+ * Errors: EINVAL (@entry_size below the first version, flags, reserved),
+ * EFAULT.
+ */
+struct nvme_p2p_list {
+	__u32 argsz;
+	__u32 flags;
+	__u32 entry_size;
+	__u32 nr_entries;
+	__u64 entries;
+	__u64 reserved[2];
+};
+
 #define NVME_P2P_IOCTL_INFO		_IOWR('N', 0xc0, struct nvme_p2p_info)
 #define NVME_P2P_IOCTL_REGION_CREATE	_IOWR('N', 0xc1, struct nvme_p2p_region_create)
+#define NVME_P2P_IOCTL_QUEUE_CREATE	_IOWR('N', 0xc2, struct nvme_p2p_queue_create)
+#define NVME_P2P_IOCTL_PEER		_IOWR('N', 0xc3, struct nvme_p2p_peer)
+#define NVME_P2P_IOCTL_LIST		_IOWR('N', 0xc4, struct nvme_p2p_list)
+/* on a queue descriptor */
+#define NVME_P2P_IOCTL_QUEUE_INFO	_IOWR('N', 0xc8, struct nvme_p2p_queue_info)
 
 #endif /* _UAPI_LINUX_NVME_P2P_H */
