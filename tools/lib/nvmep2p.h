@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libnvmep2p: drive NVMe I/O queue pairs exported by nvme-pci (nvme-p2p).
+ *
+ * A controller is opened by name or serial; CMB or host data regions and
+ * exported queue pairs are created on it and mmap()ed. Submission and
+ * completion are inline and lock-free: a queue must be used by one thread
+ * at a time (the caller serialises, as with liburing's rings).
+ *
+ * Every function that can fail returns 0 (or a count) on success and a
+ * negative errno on failure; none reports through errno alone.
+ *
+ * Fields of the structs below are little-endian where they are the NVMe
+ * wire format (struct nvmep2p_sqe, nvmep2p_cqe, nvmep2p_dsm_range) and
+ * host-endian elsewhere. struct nvmep2p_queue is public so that the fast
+ * paths can be inline: treat its fields as read-only and private to the
+ * library; use the accessors.
+ */
+#ifndef LIBNVMEP2P_H
+#define LIBNVMEP2P_H
+
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/nvme_p2p.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NVMEP2P_VERSION_MAJOR	0
+#define NVMEP2P_VERSION_MINOR	1
+
+/* The controller memory page size nvme-pci programs (CC.MPS): PRP pages. */
+#define NVMEP2P_PAGE_SIZE	4096U
+
+/* ---------------------------------------------------------------------- */
+/* Controllers and namespaces                                              */
+/* ---------------------------------------------------------------------- */
+
+struct nvmep2p_ctrl;
+
+struct nvmep2p_ns_info {
+	uint32_t nsid;
+	uint32_t lba_size;	/* bytes per logical block (data only) */
+	uint32_t lba_shift;	/* log2(lba_size) */
+	uint32_t meta_size;	/* metadata bytes per block (0 usually) */
+	uint64_t nsze;		/* namespace size, logical blocks */
+	uint64_t ncap;		/* namespace capacity, logical blocks */
+	uint8_t lbaf;		/* index of the LBA format in use */
+	uint8_t reserved[7];
+};
+
+/*
+ * dev: "/dev/nvme0", "nvme0", or "serial:SERIAL" (the controller whose
+ * /sys/class/nvme/NAME/serial, blanks trimmed, is SERIAL).
+ */
+int nvmep2p_ctrl_open(const char *dev, struct nvmep2p_ctrl **out);
+void nvmep2p_ctrl_close(struct nvmep2p_ctrl *ctrl);
+int nvmep2p_ctrl_fd(const struct nvmep2p_ctrl *ctrl);
+const char *nvmep2p_ctrl_name(const struct nvmep2p_ctrl *ctrl); /* "nvme0" */
+int nvmep2p_ctrl_info(struct nvmep2p_ctrl *ctrl, struct nvme_p2p_info *info);
+int nvmep2p_ns_info(struct nvmep2p_ctrl *ctrl, uint32_t nsid,
+		    struct nvmep2p_ns_info *info);
+
+/* ---------------------------------------------------------------------- */
+/* Data regions                                                            */
+/* ---------------------------------------------------------------------- */
+
+struct nvmep2p_region {
+	int fd;			/* region descriptor (close via destroy) */
+	void *addr;		/* CPU mapping; NULL with NO_CPU_MAP */
+	void *map;		/* the mmap()ed VMA, always set: hand this to
+				 * importers; with NO_CPU_MAP a CPU touch
+				 * raises SIGBUS */
+	size_t size;		/* bytes */
+	uint64_t bus_addr;	/* controller address of byte 0 (contiguous) */
+	uint64_t cmb_offset;	/* offset in the CMB (0 for host regions) */
+	unsigned int flags;	/* NVME_P2P_REGION_* */
+};
+
+/* flags: NVME_P2P_REGION_NO_CPU_MAP, NVME_P2P_REGION_HOST */
+int nvmep2p_region_create(struct nvmep2p_ctrl *ctrl, size_t size,
+			  unsigned int flags, struct nvmep2p_region **out);
+void nvmep2p_region_destroy(struct nvmep2p_region *region);
+
+/* ---------------------------------------------------------------------- */
+/* NVMe entries (NVMe base specification layout, little-endian)           */
+/* ---------------------------------------------------------------------- */
+
+struct nvmep2p_sqe {
+	uint8_t opcode;
+	uint8_t flags;		/* FUSE, PSDT: 0 (PRPs, not fused) */
+	uint16_t cid;		/* set by nvmep2p_queue_get_sqe */
+	uint32_t nsid;
+	uint32_t cdw2;
+	uint32_t cdw3;
+	uint64_t mptr;
+	uint64_t prp1;
+	uint64_t prp2;
+	uint32_t cdw10;
+	uint32_t cdw11;
+	uint32_t cdw12;
+	uint32_t cdw13;
+	uint32_t cdw14;
+	uint32_t cdw15;
+};
+
+struct nvmep2p_cqe {
+	uint32_t result;	/* DW0, command specific */
+	uint32_t dw1;
+	uint16_t sq_head;	/* SQ head pointer when this was posted */
+	uint16_t sq_id;
+	uint16_t cid;
+	uint16_t status;	/* bit 0 phase tag, bits 15:1 status field */
+};
+
+/* Dataset Management range (the DSM command's data, up to 256 of them). */
+struct nvmep2p_dsm_range {
+	uint32_t cattr;		/* context attributes */
+	uint32_t nlb;		/* length in logical blocks (not 0-based) */
+	uint64_t slba;
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct nvmep2p_sqe) == 64, "SQE is 64 bytes");
+static_assert(sizeof(struct nvmep2p_cqe) == 16, "CQE is 16 bytes");
+static_assert(sizeof(struct nvmep2p_dsm_range) == 16, "DSM range is 16 bytes");
+#else
+_Static_assert(sizeof(struct nvmep2p_sqe) == 64, "SQE is 64 bytes");
+_Static_assert(sizeof(struct nvmep2p_cqe) == 16, "CQE is 16 bytes");
+_Static_assert(sizeof(struct nvmep2p_dsm_range) == 16, "DSM range is 16 bytes");
+#endif
+
+/* NVM command set opcodes */
+#define NVMEP2P_OP_FLUSH		0x00
+#define NVMEP2P_OP_WRITE		0x01
+#define NVMEP2P_OP_READ			0x02
+#define NVMEP2P_OP_WRITE_ZEROES		0x08
+#define NVMEP2P_OP_DSM			0x09
+
+/* Read/Write CDW12 bits */
+#define NVMEP2P_RW_FUA			(1U << 30)
+#define NVMEP2P_RW_LR			(1U << 31)
+/* Write Zeroes CDW12: deallocate the blocks if the controller can */
+#define NVMEP2P_WZ_DEAC			(1U << 25)
+/* DSM CDW11 attributes */
+#define NVMEP2P_DSM_IDR			(1U << 0)
+#define NVMEP2P_DSM_IDW			(1U << 1)
+#define NVMEP2P_DSM_AD			(1U << 2)	/* deallocate */
+#define NVMEP2P_DSM_MAX_RANGES		256
+
+/* Largest block count of one Read/Write/Write Zeroes (NLB is 16 bits). */
+#define NVMEP2P_MAX_NLB			65536U
+
+/*
+ * Status as nvmep2p_cqe_status() returns it: SCT << 8 | SC, 0 = success.
+ */
+#define NVMEP2P_SCT(status)		(((status) >> 8) & 0x7)
+#define NVMEP2P_SC(status)		((status) & 0xff)
+
+#define NVMEP2P_SCT_GENERIC		0
+#define NVMEP2P_SCT_CMD_SPECIFIC	1
+#define NVMEP2P_SCT_MEDIA		2
+#define NVMEP2P_SCT_PATH		3
+#define NVMEP2P_SCT_VENDOR		7
+
+#define NVMEP2P_STATUS_SUCCESS		0x000
+#define NVMEP2P_STATUS_INVALID_OPCODE	0x001
+#define NVMEP2P_STATUS_INVALID_FIELD	0x002
+#define NVMEP2P_STATUS_CID_CONFLICT	0x003
+#define NVMEP2P_STATUS_DATA_XFER_ERROR	0x004
+#define NVMEP2P_STATUS_INTERNAL		0x006
+#define NVMEP2P_STATUS_ABORT_SQ_DELETED	0x008
+#define NVMEP2P_STATUS_INVALID_NS	0x00b
+#define NVMEP2P_STATUS_LBA_RANGE	0x080
+#define NVMEP2P_STATUS_CAP_EXCEEDED	0x081
+#define NVMEP2P_STATUS_NS_NOT_READY	0x082
+#define NVMEP2P_STATUS_WRITE_FAULT	0x280
+#define NVMEP2P_STATUS_UNRECOVERED_READ	0x281
+
+/* The NVMe base specification's name of a status; never NULL. */
+const char *nvmep2p_status_str(int status);
+
+/* ---------------------------------------------------------------------- */
+/* Queue pairs                                                             */
+/* ---------------------------------------------------------------------- */
+
+struct nvmep2p_queue_params {
+	unsigned int depth;		/* entries per ring, 2..max_queue_depth */
+	unsigned int flags;		/* NVME_P2P_QUEUE_*_NO_CPU_MAP */
+	unsigned char sq_placement;	/* NVME_P2P_SQ_* (0: CMB preferred) */
+	unsigned char cq_placement;	/* NVME_P2P_CQ_* (0: host) */
+};
+
+/*
+ * Library state of a queue pair. Public only so that the fast paths can be
+ * inline: read it through the accessors, never write it.
+ */
+struct nvmep2p_queue {
+	/* Submission: touched by get_sqe/submit. */
+	struct nvmep2p_sqe *sq;		/* NULL: no CPU mapping */
+	volatile uint32_t *sq_db;	/* NULL: no CPU mapping */
+	uint32_t depth;
+	uint32_t sq_tail;		/* next slot get_sqe hands out */
+	uint32_t sq_tail_rung;		/* tail last written to the doorbell */
+	uint32_t sq_head;		/* from the newest CQE consumed */
+
+	/* Completion: touched by peek/seen/ring_cq. */
+	volatile struct nvmep2p_cqe *cq;	/* NULL: no CPU mapping */
+	volatile uint32_t *cq_db;		/* NULL: no CPU mapping */
+	uint32_t cq_head;
+	uint32_t cq_head_rung;		/* head last written to the doorbell */
+	uint16_t qid;
+	uint8_t cq_phase;		/* phase tag of a new entry at cq_head */
+	uint8_t reserved0;
+
+	/* Command identifiers: unique among the commands in flight. */
+	uint32_t cid_nr_free;
+	uint16_t *cid_free;		/* stack of free CIDs */
+	uint16_t *slot_cid;		/* CID of the SQE in each SQ slot */
+	uint8_t *cid_busy;		/* CID handed out, not yet completed */
+	void **cid_data;		/* user data per CID */
+	uint64_t spurious;		/* CQEs naming no command in flight */
+
+	/* Everything below is used by the out-of-line functions only. */
+	struct nvmep2p_queue_private *priv;
+};
+
+int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
+			 const struct nvmep2p_queue_params *params,
+			 struct nvmep2p_queue **out);
+void nvmep2p_queue_destroy(struct nvmep2p_queue *q);
+int nvmep2p_queue_fd(const struct nvmep2p_queue *q);	/* poll(): EPOLLPRI on reset */
+/* Asks the kernel (NVME_P2P_IOCTL_QUEUE_INFO); info may be NULL. */
+int nvmep2p_queue_info(struct nvmep2p_queue *q, struct nvme_p2p_queue_info *info);
+/*
+ * After a controller reset re-created the rings (generation bump): forget
+ * the commands in flight (their outcome is unknown), calling lost(data,
+ * arg) for each if lost is not NULL, and start over on the empty rings.
+ * Returns the number of commands lost (0 if the generation did not change),
+ * -EAGAIN while the reset is under way, -ENODEV once the queue is revoked.
+ */
+int nvmep2p_queue_resync(struct nvmep2p_queue *q,
+			 void (*lost)(void *data, void *arg), void *arg);
+
+/* The mmap()ed VMAs, for importer drivers (set even with *_NO_CPU_MAP). */
+void *nvmep2p_queue_sq_map(const struct nvmep2p_queue *q);
+void *nvmep2p_queue_cq_map(const struct nvmep2p_queue *q);
+void *nvmep2p_queue_db_map(const struct nvmep2p_queue *q);
+/* Addresses of the two doorbells inside the doorbell VMA. */
+void *nvmep2p_queue_sq_doorbell(const struct nvmep2p_queue *q);
+void *nvmep2p_queue_cq_doorbell(const struct nvmep2p_queue *q);
+
+static inline unsigned int nvmep2p_queue_qid(const struct nvmep2p_queue *q)
+{
+	return q->qid;
+}
+
+static inline unsigned int nvmep2p_queue_depth(const struct nvmep2p_queue *q)
+{
+	return q->depth;
+}
+
+/* Commands handed out by get_sqe and not yet consumed by cqe_seen. */
+static inline unsigned int nvmep2p_queue_inflight(const struct nvmep2p_queue *q)
+{
+	return q->depth - 1 - q->cid_nr_free;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Memory ordering                                                         */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Store fence: every store before it (SQEs and PRP lists, in write-combined
+ * CMB mappings or in host memory) reaches the device before any store after
+ * it (the doorbell). x86 sfence drains the write-combining buffers; arm64
+ * dsb st waits for the stores to complete.
+ */
+static inline void nvmep2p_store_fence(void)
+{
+#if defined(__x86_64__) || (defined(__i386__) && defined(__SSE__))
+	__asm__ __volatile__("sfence" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("dsb st" ::: "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+/*
+ * Read fence after the phase check: the CQE's other fields must not be read
+ * before its phase tag (a dma_rmb()). x86 never reorders loads with older
+ * loads, so only the compiler must be held back.
+ */
+static inline void nvmep2p_dma_read_fence(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("dmb oshld" ::: "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+#endif
+}
+
+/*
+ * Before the CQ head doorbell: the reads of the consumed CQEs complete
+ * before the controller learns it may overwrite them. x86 does not reorder
+ * a store before older loads.
+ */
+static inline void nvmep2p_consume_fence(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("dmb osh" ::: "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+/* ---------------------------------------------------------------------- */
+/* Submission                                                              */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The next free SQ slot, with a fresh command identifier in its CID field,
+ * or NULL when the queue is full (depth - 1 commands in flight, or no free
+ * slot as far as the newest CQE's SQ head says), or when the SQ or the
+ * doorbell has no CPU mapping. Fill it with one nvmep2p_prep_*() (they
+ * write every field but the CID), then nvmep2p_queue_submit().
+ */
+static inline struct nvmep2p_sqe *nvmep2p_queue_get_sqe(struct nvmep2p_queue *q)
+{
+	uint32_t slot = q->sq_tail, next = slot + 1;
+	uint16_t cid;
+
+	if (next == q->depth)
+		next = 0;
+	if (!q->sq || !q->sq_db || !q->cid_nr_free || next == q->sq_head)
+		return NULL;
+	cid = q->cid_free[--q->cid_nr_free];
+	q->cid_busy[cid] = 1;
+	q->cid_data[cid] = NULL;
+	q->slot_cid[slot] = cid;
+	q->sq[slot].cid = htole16(cid);
+	q->sq_tail = next;
+	return &q->sq[slot];
+}
+
+/* The command identifier get_sqe put in this SQE (host order). */
+static inline unsigned int nvmep2p_sqe_cid(const struct nvmep2p_queue *q,
+					   const struct nvmep2p_sqe *sqe)
+{
+	return q->slot_cid[sqe - q->sq];
+}
+
+/* Attach data to the command in sqe; nvmep2p_cqe_get_data() returns it. */
+static inline void nvmep2p_sqe_set_data(struct nvmep2p_queue *q,
+					struct nvmep2p_sqe *sqe, void *data)
+{
+	q->cid_data[q->slot_cid[sqe - q->sq]] = data;
+}
+
+/*
+ * Hand every SQE obtained since the last submit to the controller: a store
+ * fence (the SQE and PRP list stores are visible to the controller before
+ * the doorbell: rocm-xio#114), then one SQ tail doorbell write. Returns the
+ * number of SQEs submitted (0 writes no doorbell).
+ */
+static inline int nvmep2p_queue_submit(struct nvmep2p_queue *q)
+{
+	uint32_t tail = q->sq_tail;
+	int n;
+
+	if (tail == q->sq_tail_rung)
+		return 0;
+	n = (int)(tail >= q->sq_tail_rung ? tail - q->sq_tail_rung :
+		  tail + q->depth - q->sq_tail_rung);
+	nvmep2p_store_fence();
+	*q->sq_db = htole32(tail);
+	q->sq_tail_rung = tail;
+	return n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Completion                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Write the CQ head doorbell if entries were consumed since the last one. */
+static inline void nvmep2p_queue_ring_cq(struct nvmep2p_queue *q)
+{
+	if (q->cq_head == q->cq_head_rung || !q->cq_db)
+		return;
+	nvmep2p_consume_fence();
+	*q->cq_db = htole32(q->cq_head);
+	q->cq_head_rung = q->cq_head;
+}
+
+/*
+ * The CQE at the CQ head if the controller has posted it (its phase tag
+ * is the current phase): 0 and *cqe set. -EAGAIN if there is none; then
+ * the CQ head doorbell is written if consumed entries were not yet
+ * reported, so a caller that polls until something arrives never stalls
+ * the controller. -ESTALE if the entry is not of this queue (rings
+ * re-created by a controller reset: nvmep2p_queue_resync()). -EOPNOTSUPP
+ * without a CPU mapping of the CQ.
+ */
+static inline int nvmep2p_queue_peek_cqe(struct nvmep2p_queue *q,
+					 struct nvmep2p_cqe **cqe)
+{
+	volatile struct nvmep2p_cqe *e;
+
+	if (!q->cq)
+		return -EOPNOTSUPP;
+	e = &q->cq[q->cq_head];
+	if ((le16toh(e->status) & 1) != q->cq_phase) {
+		nvmep2p_queue_ring_cq(q);
+		return -EAGAIN;
+	}
+	/* Read the rest of the entry only after its phase tag. */
+	nvmep2p_dma_read_fence();
+	if (le16toh(e->sq_id) != q->qid)
+		return -ESTALE;
+	*cqe = (struct nvmep2p_cqe *)e;
+	return 0;
+}
+
+/* The data attached to the command of cqe (before cqe_seen), or NULL. */
+static inline void *nvmep2p_cqe_get_data(const struct nvmep2p_queue *q,
+					 const struct nvmep2p_cqe *cqe)
+{
+	uint16_t cid = le16toh(cqe->cid);
+
+	return cid < q->depth && q->cid_busy[cid] ? q->cid_data[cid] : NULL;
+}
+
+/*
+ * Consume the CQE peek returned: its command identifier is free again,
+ * the SQ head it reports frees SQ slots, the CQ head moves on (flipping
+ * the phase at the wrap). The CQ head doorbell is written by ring_cq (or
+ * by the next peek that finds the CQ empty), so it can be batched.
+ */
+static inline void nvmep2p_queue_cqe_seen(struct nvmep2p_queue *q,
+					  struct nvmep2p_cqe *cqe)
+{
+	uint16_t cid = le16toh(cqe->cid), sq_head = le16toh(cqe->sq_head);
+
+	if (cid < q->depth && q->cid_busy[cid]) {
+		q->cid_busy[cid] = 0;
+		q->cid_data[cid] = NULL;
+		q->cid_free[q->cid_nr_free++] = cid;
+	} else {
+		q->spurious++;
+	}
+	if (sq_head < q->depth)
+		q->sq_head = sq_head;
+	if (++q->cq_head == q->depth) {
+		q->cq_head = 0;
+		q->cq_phase ^= 1;
+	}
+}
+
+/*
+ * Copy up to max posted CQEs to cqes[] (and their commands' data to
+ * data[], if not NULL), consume them and write the CQ head doorbell.
+ * Returns how many, or a negative errno as peek_cqe (-ESTALE, -EOPNOTSUPP)
+ * when none was reaped.
+ */
+int nvmep2p_queue_reap(struct nvmep2p_queue *q, struct nvmep2p_cqe *cqes,
+		       void **data, unsigned int max);
+
+/* SCT << 8 | SC of a CQE (no phase, DNR, More, CRD): 0 is success. */
+static inline int nvmep2p_cqe_status(const struct nvmep2p_cqe *cqe)
+{
+	return (le16toh(cqe->status) >> 1) & 0x7ff;
+}
+
+/* Do Not Retry: the same command would fail again. */
+static inline int nvmep2p_cqe_dnr(const struct nvmep2p_cqe *cqe)
+{
+	return (le16toh(cqe->status) >> 15) & 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Building commands                                                       */
+/* ---------------------------------------------------------------------- */
+
+/* Every field of sqe but the CID, each stored once (SQEs may be in WC CMB). */
+static inline void nvmep2p_prep_cmd(struct nvmep2p_sqe *sqe, uint8_t opcode,
+				    uint32_t nsid, uint64_t prp1, uint64_t prp2,
+				    uint32_t cdw10, uint32_t cdw11,
+				    uint32_t cdw12, uint32_t cdw13)
+{
+	sqe->opcode = opcode;
+	sqe->flags = 0;
+	sqe->nsid = htole32(nsid);
+	sqe->cdw2 = 0;
+	sqe->cdw3 = 0;
+	sqe->mptr = 0;
+	sqe->prp1 = htole64(prp1);
+	sqe->prp2 = htole64(prp2);
+	sqe->cdw10 = htole32(cdw10);
+	sqe->cdw11 = htole32(cdw11);
+	sqe->cdw12 = htole32(cdw12);
+	sqe->cdw13 = htole32(cdw13);
+	sqe->cdw14 = 0;
+	sqe->cdw15 = 0;
+}
+
+/* Read/Write/Write Zeroes: nlb is a count, 1..NVMEP2P_MAX_NLB. */
+static inline int nvmep2p_prep_rw(struct nvmep2p_sqe *sqe, uint8_t opcode,
+				  uint32_t nsid, uint64_t slba, uint32_t nlb,
+				  uint32_t cdw12_flags, uint64_t prp1,
+				  uint64_t prp2)
+{
+	if (!nlb || nlb > NVMEP2P_MAX_NLB || (cdw12_flags & 0xffff))
+		return -EINVAL;
+	nvmep2p_prep_cmd(sqe, opcode, nsid, prp1, prp2, (uint32_t)slba,
+			 (uint32_t)(slba >> 32), (nlb - 1) | cdw12_flags, 0);
+	return 0;
+}
+
+static inline int nvmep2p_prep_read(struct nvmep2p_sqe *sqe, uint32_t nsid,
+				    uint64_t slba, uint32_t nlb,
+				    uint64_t prp1, uint64_t prp2)
+{
+	return nvmep2p_prep_rw(sqe, NVMEP2P_OP_READ, nsid, slba, nlb, 0,
+			       prp1, prp2);
+}
+
+static inline int nvmep2p_prep_write(struct nvmep2p_sqe *sqe, uint32_t nsid,
+				     uint64_t slba, uint32_t nlb,
+				     uint64_t prp1, uint64_t prp2)
+{
+	return nvmep2p_prep_rw(sqe, NVMEP2P_OP_WRITE, nsid, slba, nlb, 0,
+			       prp1, prp2);
+}
+
+static inline void nvmep2p_prep_flush(struct nvmep2p_sqe *sqe, uint32_t nsid)
+{
+	nvmep2p_prep_cmd(sqe, NVMEP2P_OP_FLUSH, nsid, 0, 0, 0, 0, 0, 0);
+}
+
+/* flags: 0 or NVMEP2P_WZ_DEAC (and NVMEP2P_RW_FUA/LR). No data. */
+static inline int nvmep2p_prep_write_zeroes(struct nvmep2p_sqe *sqe,
+					    uint32_t nsid, uint64_t slba,
+					    uint32_t nlb, uint32_t flags)
+{
+	return nvmep2p_prep_rw(sqe, NVMEP2P_OP_WRITE_ZEROES, nsid, slba, nlb,
+			       flags, 0, 0);
+}
+
+/*
+ * Dataset Management over nr_ranges (1..256) struct nvmep2p_dsm_range at
+ * controller address ranges_addr (16-byte aligned; a range list that
+ * crosses a 4 KiB page needs its second page in prp2: pass the result of
+ * nvmep2p_prp_fill or use nvmep2p_queue_set_prps). attrs: NVMEP2P_DSM_AD
+ * (deallocate, i.e. trim), IDR, IDW.
+ */
+static inline int nvmep2p_prep_dsm(struct nvmep2p_sqe *sqe, uint32_t nsid,
+				   unsigned int nr_ranges, uint32_t attrs,
+				   uint64_t ranges_addr, uint64_t prp2)
+{
+	if (!nr_ranges || nr_ranges > NVMEP2P_DSM_MAX_RANGES ||
+	    (ranges_addr & 15) || (attrs & ~7U))
+		return -EINVAL;
+	nvmep2p_prep_cmd(sqe, NVMEP2P_OP_DSM, nsid, ranges_addr, prp2,
+			 nr_ranges - 1, attrs, 0, 0);
+	return 0;
+}
+
+static inline void nvmep2p_dsm_range_set(struct nvmep2p_dsm_range *range,
+					 uint64_t slba, uint32_t nlb)
+{
+	range->cattr = 0;
+	range->nlb = htole32(nlb);
+	range->slba = htole64(slba);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Data pointers (PRPs)                                                    */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Memory for a PRP list: CPU pointer and the controller's address of the
+ * same byte (8-byte aligned both), and its size. The memory must be
+ * contiguous for the controller (a region is) and readable by it: a host
+ * region, or a CMB region on a controller with NVME_P2P_INFO_CMB_LISTS.
+ */
+struct nvmep2p_prp_list {
+	void *addr;
+	uint64_t bus_addr;
+	size_t size;
+};
+
+/*
+ * PRP1/PRP2 for a buffer that is contiguous for the controller, at
+ * controller address addr (4-byte aligned), len bytes (1..max_transfer;
+ * max_transfer 0: no limit). A buffer in one page needs only PRP1, in two
+ * pages PRP2 is the second page, else the list is built in list (chained
+ * across its 4 KiB pages as the specification wants) and PRP2 points at
+ * it. -EINVAL for bad arguments or len above max_transfer, -ENOSPC if a
+ * list is needed and list is NULL or too small.
+ */
+int nvmep2p_prp_fill(uint64_t addr, size_t len, size_t max_transfer,
+		     const struct nvmep2p_prp_list *list,
+		     uint64_t *prp1, uint64_t *prp2);
+
+/* Bytes of PRP list the longest transfer (max_transfer) may need. */
+size_t nvmep2p_prp_list_bytes(size_t max_transfer);
+
+/*
+ * Per-command memory for PRP lists (and DSM ranges), from a region with a
+ * CPU mapping: nvmep2p_queue_prp_pool_bytes(q) bytes of it from offset
+ * (page aligned) on, carved in one slot per command identifier.
+ * nvmep2p_queue_set_prps then needs no list memory from the caller.
+ * -EINVAL (no CPU mapping, misaligned or too small), -EBUSY (commands in
+ * flight). The region must outlive the queue's use of it.
+ */
+size_t nvmep2p_queue_prp_pool_bytes(const struct nvmep2p_queue *q);
+int nvmep2p_queue_attach_prp_pool(struct nvmep2p_queue *q,
+				  const struct nvmep2p_region *region,
+				  size_t offset);
+/*
+ * Fill sqe's PRP1/PRP2 for a buffer (as nvmep2p_prp_fill, with the queue's
+ * max_transfer and the command's pool slot as list memory). Call after
+ * the nvmep2p_prep_*() of that SQE.
+ */
+int nvmep2p_queue_set_prps(struct nvmep2p_queue *q, struct nvmep2p_sqe *sqe,
+			   uint64_t addr, size_t len);
+/* The command's pool slot (CPU pointer, controller address, size). */
+int nvmep2p_queue_cmd_mem(struct nvmep2p_queue *q,
+			  const struct nvmep2p_sqe *sqe,
+			  void **addr, uint64_t *bus_addr, size_t *size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBNVMEP2P_H */
