@@ -19,7 +19,6 @@
 #ifndef LIBNVMEP2P_H
 #define LIBNVMEP2P_H
 
-#include <endian.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +30,20 @@ extern "C" {
 
 #define NVMEP2P_VERSION_MAJOR	0
 #define NVMEP2P_VERSION_MINOR	1
+
+/*
+ * Little-endian <-> CPU (the same swap both ways); the header avoids
+ * <endian.h>'s htole*, which strict ISO C modes do not declare.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define nvmep2p_le16(v)	((uint16_t)__builtin_bswap16((uint16_t)(v)))
+#define nvmep2p_le32(v)	((uint32_t)__builtin_bswap32((uint32_t)(v)))
+#define nvmep2p_le64(v)	((uint64_t)__builtin_bswap64((uint64_t)(v)))
+#else
+#define nvmep2p_le16(v)	((uint16_t)(v))
+#define nvmep2p_le32(v)	((uint32_t)(v))
+#define nvmep2p_le64(v)	((uint64_t)(v))
+#endif
 
 /* The controller memory page size nvme-pci programs (CC.MPS): PRP pages. */
 #define NVMEP2P_PAGE_SIZE	4096U
@@ -123,11 +136,11 @@ struct nvmep2p_dsm_range {
 	uint64_t slba;
 };
 
-#ifdef __cplusplus
+#if defined(__cplusplus)
 static_assert(sizeof(struct nvmep2p_sqe) == 64, "SQE is 64 bytes");
 static_assert(sizeof(struct nvmep2p_cqe) == 16, "CQE is 16 bytes");
 static_assert(sizeof(struct nvmep2p_dsm_range) == 16, "DSM range is 16 bytes");
-#else
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct nvmep2p_sqe) == 64, "SQE is 64 bytes");
 _Static_assert(sizeof(struct nvmep2p_cqe) == 16, "CQE is 16 bytes");
 _Static_assert(sizeof(struct nvmep2p_dsm_range) == 16, "DSM range is 16 bytes");
@@ -208,7 +221,7 @@ struct nvmep2p_queue {
 	uint32_t sq_head;		/* from the newest CQE consumed */
 
 	/* Completion: touched by peek/seen/ring_cq. */
-	volatile struct nvmep2p_cqe *cq;	/* NULL: no CPU mapping */
+	struct nvmep2p_cqe *cq;		/* NULL: no CPU mapping */
 	volatile uint32_t *cq_db;		/* NULL: no CPU mapping */
 	uint32_t cq_head;
 	uint32_t cq_head_rung;		/* head last written to the doorbell */
@@ -346,7 +359,7 @@ static inline struct nvmep2p_sqe *nvmep2p_queue_get_sqe(struct nvmep2p_queue *q)
 	q->cid_busy[cid] = 1;
 	q->cid_data[cid] = NULL;
 	q->slot_cid[slot] = cid;
-	q->sq[slot].cid = htole16(cid);
+	q->sq[slot].cid = nvmep2p_le16(cid);
 	q->sq_tail = next;
 	return &q->sq[slot];
 }
@@ -381,7 +394,7 @@ static inline int nvmep2p_queue_submit(struct nvmep2p_queue *q)
 	n = (int)(tail >= q->sq_tail_rung ? tail - q->sq_tail_rung :
 		  tail + q->depth - q->sq_tail_rung);
 	nvmep2p_store_fence();
-	*q->sq_db = htole32(tail);
+	*q->sq_db = nvmep2p_le32(tail);
 	q->sq_tail_rung = tail;
 	return n;
 }
@@ -396,7 +409,7 @@ static inline void nvmep2p_queue_ring_cq(struct nvmep2p_queue *q)
 	if (q->cq_head == q->cq_head_rung || !q->cq_db)
 		return;
 	nvmep2p_consume_fence();
-	*q->cq_db = htole32(q->cq_head);
+	*q->cq_db = nvmep2p_le32(q->cq_head);
 	q->cq_head_rung = q->cq_head;
 }
 
@@ -412,20 +425,21 @@ static inline void nvmep2p_queue_ring_cq(struct nvmep2p_queue *q)
 static inline int nvmep2p_queue_peek_cqe(struct nvmep2p_queue *q,
 					 struct nvmep2p_cqe **cqe)
 {
-	volatile struct nvmep2p_cqe *e;
+	struct nvmep2p_cqe *e;
 
 	if (!q->cq)
 		return -EOPNOTSUPP;
 	e = &q->cq[q->cq_head];
-	if ((le16toh(e->status) & 1) != q->cq_phase) {
+	/* The controller writes it: one fresh load of the phase word. */
+	if ((nvmep2p_le16(*(volatile uint16_t *)&e->status) & 1) != q->cq_phase) {
 		nvmep2p_queue_ring_cq(q);
 		return -EAGAIN;
 	}
 	/* Read the rest of the entry only after its phase tag. */
 	nvmep2p_dma_read_fence();
-	if (le16toh(e->sq_id) != q->qid)
+	if (nvmep2p_le16(e->sq_id) != q->qid)
 		return -ESTALE;
-	*cqe = (struct nvmep2p_cqe *)e;
+	*cqe = e;
 	return 0;
 }
 
@@ -433,7 +447,7 @@ static inline int nvmep2p_queue_peek_cqe(struct nvmep2p_queue *q,
 static inline void *nvmep2p_cqe_get_data(const struct nvmep2p_queue *q,
 					 const struct nvmep2p_cqe *cqe)
 {
-	uint16_t cid = le16toh(cqe->cid);
+	uint16_t cid = nvmep2p_le16(cqe->cid);
 
 	return cid < q->depth && q->cid_busy[cid] ? q->cid_data[cid] : NULL;
 }
@@ -447,7 +461,7 @@ static inline void *nvmep2p_cqe_get_data(const struct nvmep2p_queue *q,
 static inline void nvmep2p_queue_cqe_seen(struct nvmep2p_queue *q,
 					  struct nvmep2p_cqe *cqe)
 {
-	uint16_t cid = le16toh(cqe->cid), sq_head = le16toh(cqe->sq_head);
+	uint16_t cid = nvmep2p_le16(cqe->cid), sq_head = nvmep2p_le16(cqe->sq_head);
 
 	if (cid < q->depth && q->cid_busy[cid]) {
 		q->cid_busy[cid] = 0;
@@ -476,13 +490,13 @@ int nvmep2p_queue_reap(struct nvmep2p_queue *q, struct nvmep2p_cqe *cqes,
 /* SCT << 8 | SC of a CQE (no phase, DNR, More, CRD): 0 is success. */
 static inline int nvmep2p_cqe_status(const struct nvmep2p_cqe *cqe)
 {
-	return (le16toh(cqe->status) >> 1) & 0x7ff;
+	return (nvmep2p_le16(cqe->status) >> 1) & 0x7ff;
 }
 
 /* Do Not Retry: the same command would fail again. */
 static inline int nvmep2p_cqe_dnr(const struct nvmep2p_cqe *cqe)
 {
-	return (le16toh(cqe->status) >> 15) & 1;
+	return (nvmep2p_le16(cqe->status) >> 15) & 1;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -497,16 +511,16 @@ static inline void nvmep2p_prep_cmd(struct nvmep2p_sqe *sqe, uint8_t opcode,
 {
 	sqe->opcode = opcode;
 	sqe->flags = 0;
-	sqe->nsid = htole32(nsid);
+	sqe->nsid = nvmep2p_le32(nsid);
 	sqe->cdw2 = 0;
 	sqe->cdw3 = 0;
 	sqe->mptr = 0;
-	sqe->prp1 = htole64(prp1);
-	sqe->prp2 = htole64(prp2);
-	sqe->cdw10 = htole32(cdw10);
-	sqe->cdw11 = htole32(cdw11);
-	sqe->cdw12 = htole32(cdw12);
-	sqe->cdw13 = htole32(cdw13);
+	sqe->prp1 = nvmep2p_le64(prp1);
+	sqe->prp2 = nvmep2p_le64(prp2);
+	sqe->cdw10 = nvmep2p_le32(cdw10);
+	sqe->cdw11 = nvmep2p_le32(cdw11);
+	sqe->cdw12 = nvmep2p_le32(cdw12);
+	sqe->cdw13 = nvmep2p_le32(cdw13);
 	sqe->cdw14 = 0;
 	sqe->cdw15 = 0;
 }
@@ -577,8 +591,8 @@ static inline void nvmep2p_dsm_range_set(struct nvmep2p_dsm_range *range,
 					 uint64_t slba, uint32_t nlb)
 {
 	range->cattr = 0;
-	range->nlb = htole32(nlb);
-	range->slba = htole64(slba);
+	range->nlb = nvmep2p_le32(nlb);
+	range->slba = nvmep2p_le64(slba);
 }
 
 /* ---------------------------------------------------------------------- */

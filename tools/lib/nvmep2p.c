@@ -1,0 +1,814 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libnvmep2p: controllers, regions, queue pairs, PRP lists.
+ * The fast paths (get_sqe, submit, peek, seen) are inline in nvmep2p.h.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/nvme_ioctl.h>
+
+#include "nvmep2p-private.h"
+
+#define SYSFS_NVME_CLASS	"/sys/class/nvme"
+#define PRP_PAGE_MASK		((uint64_t)NVMEP2P_PAGE_SIZE - 1)
+#define PRP_SLOTS_PER_PAGE	(NVMEP2P_PAGE_SIZE / 8)
+
+/* ---------------------------------------------------------------------- */
+/* Controllers                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* Copy s without leading and trailing blanks (sysfs pads serials). */
+static void trim_copy(char *dst, size_t size, const char *s)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, s, n);
+	dst[n] = 0;
+}
+
+/* The controller name whose sysfs serial is serial, into name. */
+static int find_serial(const char *sysfs_class, const char *serial,
+		       char *name, size_t name_size)
+{
+	char want[128], path[PATH_MAX], buf[128];
+	struct dirent *de;
+	int ret = -ENODEV;
+	DIR *dir;
+
+	trim_copy(want, sizeof(want), serial);
+	if (!*want)
+		return -EINVAL;
+	dir = opendir(sysfs_class);
+	if (!dir)
+		return -ENODEV;
+	while ((de = readdir(dir))) {
+		FILE *f;
+		char *got;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/serial", sysfs_class, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		got = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (!got)
+			continue;
+		trim_copy(buf, sizeof(buf), got);
+		if (strcmp(buf, want))
+			continue;
+		if (strlen(de->d_name) >= name_size) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		strcpy(name, de->d_name);
+		ret = 0;
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+int nvmep2p__ctrl_path(const char *dev, const char *sysfs_class,
+		       char *path, size_t path_size, char *name,
+		       size_t name_size)
+{
+	const char *base;
+	int ret;
+
+	if (!dev || !*dev)
+		return -EINVAL;
+	if (!strncmp(dev, "serial:", 7)) {
+		ret = find_serial(sysfs_class, dev + 7, name, name_size);
+		if (ret)
+			return ret;
+		if ((size_t)snprintf(path, path_size, "/dev/%s", name) >= path_size)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	if (dev[0] == '/') {
+		base = strrchr(dev, '/') + 1;
+		if (!*base)
+			return -EINVAL;
+		if (strlen(dev) >= path_size || strlen(base) >= name_size)
+			return -ENAMETOOLONG;
+		strcpy(path, dev);
+		strcpy(name, base);
+		return 0;
+	}
+	if (strchr(dev, '/'))
+		return -EINVAL;
+	if (strlen(dev) >= name_size)
+		return -ENAMETOOLONG;
+	if ((size_t)snprintf(path, path_size, "/dev/%s", dev) >= path_size)
+		return -ENAMETOOLONG;
+	strcpy(name, dev);
+	return 0;
+}
+
+int nvmep2p_ctrl_open(const char *dev, struct nvmep2p_ctrl **out)
+{
+	struct nvme_p2p_info info;
+	struct nvmep2p_ctrl *ctrl;
+	char path[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	ctrl = calloc(1, sizeof(*ctrl));
+	if (!ctrl)
+		return -ENOMEM;
+	ret = nvmep2p__ctrl_path(dev, SYSFS_NVME_CLASS, path, sizeof(path),
+				 ctrl->name, sizeof(ctrl->name));
+	if (ret)
+		goto err_free;
+	ctrl->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (ctrl->fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	/* A block device or a regular file is not a controller. */
+	if (fstat(ctrl->fd, &st)) {
+		ret = -errno;
+		goto err_close;
+	}
+	if (!S_ISCHR(st.st_mode)) {
+		ret = -ENOTTY;
+		goto err_close;
+	}
+	/* Fails with ENOTTY on kernels without nvme-p2p export. */
+	ret = nvmep2p_ctrl_info(ctrl, &info);
+	if (ret)
+		goto err_close;
+	*out = ctrl;
+	return 0;
+
+err_close:
+	close(ctrl->fd);
+err_free:
+	free(ctrl);
+	return ret;
+}
+
+void nvmep2p_ctrl_close(struct nvmep2p_ctrl *ctrl)
+{
+	if (!ctrl)
+		return;
+	close(ctrl->fd);
+	free(ctrl);
+}
+
+int nvmep2p_ctrl_fd(const struct nvmep2p_ctrl *ctrl)
+{
+	return ctrl ? ctrl->fd : -EINVAL;
+}
+
+const char *nvmep2p_ctrl_name(const struct nvmep2p_ctrl *ctrl)
+{
+	return ctrl ? ctrl->name : NULL;
+}
+
+int nvmep2p_ctrl_info(struct nvmep2p_ctrl *ctrl, struct nvme_p2p_info *info)
+{
+	if (!ctrl || !info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	if (ioctl(ctrl->fd, NVME_P2P_IOCTL_INFO, info))
+		return -errno;
+	return 0;
+}
+
+/* Identify Namespace (CNS 00h) fields, NVMe base specification. */
+#define ID_NS_NSZE	0
+#define ID_NS_NCAP	8
+#define ID_NS_NLBAF	25
+#define ID_NS_FLBAS	26
+#define ID_NS_LBAF	128
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return nvmep2p_le64(v);
+}
+
+int nvmep2p_ns_info(struct nvmep2p_ctrl *ctrl, uint32_t nsid,
+		    struct nvmep2p_ns_info *info)
+{
+	struct nvme_admin_cmd cmd;
+	uint8_t *id, lbads, flbas;
+	unsigned int fmt;
+	int ret;
+
+	if (!ctrl || !info || nsid == 0 || nsid == 0xffffffff)
+		return -EINVAL;
+	if (posix_memalign((void **)&id, NVMEP2P_PAGE_SIZE, NVMEP2P_PAGE_SIZE))
+		return -ENOMEM;
+	memset(id, 0, NVMEP2P_PAGE_SIZE);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = 0x06;		/* Identify */
+	cmd.nsid = nsid;
+	cmd.addr = (uintptr_t)id;
+	cmd.data_len = NVMEP2P_PAGE_SIZE;
+	cmd.cdw10 = 0;			/* CNS 00h: namespace */
+	ret = ioctl(ctrl->fd, NVME_IOCTL_ADMIN_CMD, &cmd);
+	if (ret < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (ret > 0) {
+		/* An NVMe status: an inactive or invalid nsid, mostly. */
+		ret = (ret & 0x7ff) == NVMEP2P_STATUS_INVALID_NS ? -ENXIO : -EIO;
+		goto out;
+	}
+	memset(info, 0, sizeof(*info));
+	info->nsid = nsid;
+	info->nsze = get_le64(id + ID_NS_NSZE);
+	info->ncap = get_le64(id + ID_NS_NCAP);
+	if (!info->nsze) {
+		ret = -ENXIO;		/* allocated but not attached: no blocks */
+		goto out;
+	}
+	flbas = id[ID_NS_FLBAS];
+	fmt = flbas & 0xf;
+	if (id[ID_NS_NLBAF] >= 16)	/* NLBAF is 0-based: > 16 formats */
+		fmt |= ((flbas >> 5) & 3) << 4;
+	lbads = id[ID_NS_LBAF + 4 * fmt + 2];
+	if (lbads < 9 || lbads > 31) {
+		ret = -EIO;
+		goto out;
+	}
+	info->lbaf = (uint8_t)fmt;
+	info->lba_shift = lbads;
+	info->lba_size = 1U << lbads;
+	info->meta_size = id[ID_NS_LBAF + 4 * fmt] |
+		(uint32_t)id[ID_NS_LBAF + 4 * fmt + 1] << 8;
+	ret = 0;
+out:
+	free(id);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Regions                                                                 */
+/* ---------------------------------------------------------------------- */
+
+int nvmep2p_region_create(struct nvmep2p_ctrl *ctrl, size_t size,
+			  unsigned int flags, struct nvmep2p_region **out)
+{
+	struct nvme_p2p_region_create rc;
+	struct nvmep2p_region *r;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!ctrl || !size || size % NVMEP2P_PAGE_SIZE ||
+	    (flags & ~NVME_P2P_REGION_FLAGS))
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	memset(&rc, 0, sizeof(rc));
+	rc.argsz = sizeof(rc);
+	rc.flags = flags;
+	rc.size = size;
+	r->fd = ioctl(ctrl->fd, NVME_P2P_IOCTL_REGION_CREATE, &rc);
+	if (r->fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	/* Mapped even without CPU access: importers need the VMA. */
+	r->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->map == MAP_FAILED) {
+		ret = -errno;
+		goto err_close;
+	}
+	r->addr = flags & NVME_P2P_REGION_NO_CPU_MAP ? NULL : r->map;
+	r->size = size;
+	r->bus_addr = rc.bus_addr;
+	r->cmb_offset = rc.cmb_offset;
+	r->flags = flags;
+	*out = r;
+	return 0;
+
+err_close:
+	close(r->fd);
+err_free:
+	free(r);
+	return ret;
+}
+
+void nvmep2p_region_destroy(struct nvmep2p_region *r)
+{
+	if (!r)
+		return;
+	munmap(r->map, r->size);
+	close(r->fd);
+	free(r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Queue pairs                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* The queue and its per-command arrays in one allocation. */
+static struct nvmep2p_queue *queue_alloc(uint32_t depth)
+{
+	struct nvmep2p_queue *q;
+	size_t size;
+	char *p;
+
+	size = sizeof(*q) + sizeof(*q->priv) +
+		depth * (sizeof(void *) + 2 * sizeof(uint16_t) + sizeof(uint8_t));
+	p = calloc(1, size);
+	if (!p)
+		return NULL;
+	q = (struct nvmep2p_queue *)p;
+	p += sizeof(*q);
+	q->priv = (struct nvmep2p_queue_private *)p;
+	p += sizeof(*q->priv);
+	q->cid_data = (void **)p;	/* pointer-aligned: follows two structs */
+	p += depth * sizeof(void *);
+	q->cid_free = (uint16_t *)p;
+	p += depth * sizeof(uint16_t);
+	q->slot_cid = (uint16_t *)p;
+	p += depth * sizeof(uint16_t);
+	q->cid_busy = (uint8_t *)p;
+	q->depth = depth;
+	q->priv->fd = -1;
+	return q;
+}
+
+unsigned int nvmep2p__queue_reset_rings(struct nvmep2p_queue *q,
+					void (*lost)(void *data, void *arg),
+					void *arg)
+{
+	unsigned int nr_lost = 0;
+	uint32_t cid;
+
+	for (cid = 0; cid < q->depth; cid++) {
+		if (q->cid_busy[cid]) {
+			if (lost)
+				lost(q->cid_data[cid], arg);
+			nr_lost++;
+		}
+		q->cid_busy[cid] = 0;
+		q->cid_data[cid] = NULL;
+	}
+	/* depth - 1 identifiers: an SQ of depth entries holds depth - 1. */
+	q->cid_nr_free = 0;
+	for (cid = q->depth - 1; cid-- > 0; )
+		q->cid_free[q->cid_nr_free++] = (uint16_t)cid;
+	q->sq_tail = q->sq_tail_rung = q->sq_head = 0;
+	q->cq_head = q->cq_head_rung = 0;
+	q->cq_phase = 1;
+	return nr_lost;
+}
+
+int nvmep2p__queue_init_mem(uint32_t depth, uint16_t qid, void *sq, void *cq,
+			    volatile uint32_t *sq_db, volatile uint32_t *cq_db,
+			    size_t max_transfer, struct nvmep2p_queue **out)
+{
+	struct nvmep2p_queue *q;
+
+	if (!out || depth < 2 || depth > 65536)
+		return -EINVAL;
+	q = queue_alloc(depth);
+	if (!q)
+		return -ENOMEM;
+	q->sq = sq;
+	q->cq = cq;
+	q->sq_db = sq_db;
+	q->cq_db = cq_db;
+	q->qid = qid;
+	q->priv->max_transfer = max_transfer;
+	q->priv->info.qid = qid;
+	q->priv->info.depth = depth;
+	q->priv->info.max_transfer = (uint32_t)max_transfer;
+	nvmep2p__queue_reset_rings(q, NULL, NULL);
+	*out = q;
+	return 0;
+}
+
+static int queue_info_ioctl(int fd, struct nvme_p2p_queue_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	if (ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, info))
+		return -errno;
+	return 0;
+}
+
+static void *map_or_null(int fd, size_t len, off_t off, int *err)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+
+	if (p == MAP_FAILED) {
+		*err = -errno;
+		return NULL;
+	}
+	return p;
+}
+
+static void queue_unmap(struct nvmep2p_queue_private *priv)
+{
+	if (priv->sq_map)
+		munmap(priv->sq_map, priv->sq_len);
+	if (priv->cq_map)
+		munmap(priv->cq_map, priv->cq_len);
+	if (priv->db_map)
+		munmap(priv->db_map, priv->db_len);
+}
+
+int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
+			 const struct nvmep2p_queue_params *params,
+			 struct nvmep2p_queue **out)
+{
+	struct nvme_p2p_queue_create qc;
+	struct nvme_p2p_queue_info info;
+	struct nvmep2p_queue_private *priv;
+	struct nvmep2p_queue *q;
+	uint8_t *db;
+	int fd, ret = 0;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!ctrl || !params || params->depth < 2 || params->depth > 65536 ||
+	    (params->flags & ~NVME_P2P_QUEUE_FLAGS))
+		return -EINVAL;
+	memset(&qc, 0, sizeof(qc));
+	qc.argsz = sizeof(qc);
+	qc.flags = params->flags;
+	qc.depth = params->depth;
+	qc.sq_placement = params->sq_placement;
+	qc.cq_placement = params->cq_placement;
+	fd = ioctl(ctrl->fd, NVME_P2P_IOCTL_QUEUE_CREATE, &qc);
+	if (fd < 0)
+		return -errno;
+	ret = queue_info_ioctl(fd, &info);
+	if (ret)
+		goto err_close;
+	/* Guard the ring arithmetic against a kernel we do not understand. */
+	if (info.depth != params->depth ||
+	    info.sq_bytes < (size_t)info.depth * sizeof(struct nvmep2p_sqe) ||
+	    info.cq_bytes < (size_t)info.depth * sizeof(struct nvmep2p_cqe) ||
+	    info.sq_db_offset + 4 > info.db_bytes ||
+	    info.cq_db_offset + 4 > info.db_bytes) {
+		ret = -EPROTO;
+		goto err_close;
+	}
+	q = queue_alloc(info.depth);
+	if (!q) {
+		ret = -ENOMEM;
+		goto err_close;
+	}
+	priv = q->priv;
+	priv->fd = fd;
+	priv->info = info;
+	priv->ring_generation = info.generation;
+	priv->max_transfer = info.max_transfer;
+	priv->sq_len = info.sq_bytes;
+	priv->cq_len = info.cq_bytes;
+	priv->db_len = info.db_bytes;
+	/*
+	 * Every VMA is mapped, with or without CPU access, so that importer
+	 * drivers can be handed its address; the library only touches those
+	 * with CPU access.
+	 */
+	priv->sq_map = map_or_null(fd, info.sq_bytes, NVME_P2P_QUEUE_OFF_SQ, &ret);
+	if (priv->sq_map)
+		priv->cq_map = map_or_null(fd, info.cq_bytes,
+					   NVME_P2P_QUEUE_OFF_CQ, &ret);
+	if (priv->cq_map)
+		priv->db_map = map_or_null(fd, info.db_bytes,
+					   NVME_P2P_QUEUE_OFF_DB, &ret);
+	if (!priv->db_map)
+		goto err_unmap;
+	db = priv->db_map;
+	q->qid = info.qid;
+	if (!(info.flags & NVME_P2P_QUEUE_SQ_NO_CPU_MAP))
+		q->sq = priv->sq_map;
+	if (!(info.flags & NVME_P2P_QUEUE_CQ_NO_CPU_MAP))
+		q->cq = priv->cq_map;
+	if (!(info.flags & NVME_P2P_QUEUE_DB_NO_CPU_MAP)) {
+		q->sq_db = (volatile uint32_t *)(db + info.sq_db_offset);
+		q->cq_db = (volatile uint32_t *)(db + info.cq_db_offset);
+	}
+	nvmep2p__queue_reset_rings(q, NULL, NULL);
+	*out = q;
+	return 0;
+
+err_unmap:
+	queue_unmap(priv);
+	free(q);
+err_close:
+	close(fd);
+	return ret;
+}
+
+void nvmep2p_queue_destroy(struct nvmep2p_queue *q)
+{
+	if (!q)
+		return;
+	queue_unmap(q->priv);
+	if (q->priv->fd >= 0)
+		close(q->priv->fd);
+	free(q);
+}
+
+int nvmep2p_queue_fd(const struct nvmep2p_queue *q)
+{
+	return q ? q->priv->fd : -EINVAL;
+}
+
+int nvmep2p_queue_info(struct nvmep2p_queue *q, struct nvme_p2p_queue_info *info)
+{
+	int ret;
+
+	if (!q)
+		return -EINVAL;
+	if (q->priv->fd < 0)
+		return -EBADF;
+	ret = queue_info_ioctl(q->priv->fd, &q->priv->info);
+	if (ret)
+		return ret;
+	if (info)
+		*info = q->priv->info;
+	return 0;
+}
+
+int nvmep2p_queue_resync(struct nvmep2p_queue *q,
+			 void (*lost)(void *data, void *arg), void *arg)
+{
+	struct nvme_p2p_queue_info info;
+	unsigned int nr_lost;
+	int ret;
+
+	ret = nvmep2p_queue_info(q, &info);
+	if (ret)
+		return ret;
+	if (info.state == NVME_P2P_QUEUE_REVOKED)
+		return -ENODEV;
+	if (info.state != NVME_P2P_QUEUE_LIVE)
+		return -EAGAIN;
+	if (info.generation == q->priv->ring_generation)
+		return 0;
+	nr_lost = nvmep2p__queue_reset_rings(q, lost, arg);
+	q->priv->ring_generation = info.generation;
+	return (int)nr_lost;
+}
+
+void *nvmep2p_queue_sq_map(const struct nvmep2p_queue *q)
+{
+	return q ? q->priv->sq_map : NULL;
+}
+
+void *nvmep2p_queue_cq_map(const struct nvmep2p_queue *q)
+{
+	return q ? q->priv->cq_map : NULL;
+}
+
+void *nvmep2p_queue_db_map(const struct nvmep2p_queue *q)
+{
+	return q ? q->priv->db_map : NULL;
+}
+
+void *nvmep2p_queue_sq_doorbell(const struct nvmep2p_queue *q)
+{
+	if (!q || !q->priv->db_map)
+		return NULL;
+	return (uint8_t *)q->priv->db_map + q->priv->info.sq_db_offset;
+}
+
+void *nvmep2p_queue_cq_doorbell(const struct nvmep2p_queue *q)
+{
+	if (!q || !q->priv->db_map)
+		return NULL;
+	return (uint8_t *)q->priv->db_map + q->priv->info.cq_db_offset;
+}
+
+int nvmep2p_queue_reap(struct nvmep2p_queue *q, struct nvmep2p_cqe *cqes,
+		       void **data, unsigned int max)
+{
+	struct nvmep2p_cqe *cqe;
+	unsigned int n = 0;
+	int ret = 0;
+
+	if (!q || (!cqes && max) || max > INT_MAX)
+		return -EINVAL;
+	while (n < max) {
+		ret = nvmep2p_queue_peek_cqe(q, &cqe);
+		if (ret)
+			break;
+		cqes[n] = *cqe;
+		if (data)
+			data[n] = nvmep2p_cqe_get_data(q, cqe);
+		nvmep2p_queue_cqe_seen(q, cqe);
+		n++;
+	}
+	nvmep2p_queue_ring_cq(q);
+	if (n)
+		return (int)n;
+	return ret == -EAGAIN ? 0 : ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* PRP lists                                                               */
+/* ---------------------------------------------------------------------- */
+
+size_t nvmep2p__prp_list_slots(uint64_t bus, size_t nr_entries)
+{
+	size_t slots = 0;
+
+	while (nr_entries) {
+		/* The last slot of a list page chains to the next page,
+		 * unless it can hold the final entry itself. */
+		if (((bus + 8) & PRP_PAGE_MASK) != 0 || nr_entries == 1)
+			nr_entries--;
+		slots++;
+		bus += 8;
+	}
+	return slots;
+}
+
+size_t nvmep2p_prp_list_bytes(size_t max_transfer)
+{
+	size_t entries = (max_transfer + NVMEP2P_PAGE_SIZE - 1) / NVMEP2P_PAGE_SIZE;
+
+	/* From a page boundary: the worst a slot-aligned list can start at. */
+	return 8 * nvmep2p__prp_list_slots(0, entries);
+}
+
+int nvmep2p_prp_fill(uint64_t addr, size_t len, size_t max_transfer,
+		     const struct nvmep2p_prp_list *list,
+		     uint64_t *prp1, uint64_t *prp2)
+{
+	uint64_t first, page, bus;
+	size_t nr_entries, i;
+	uint64_t *slot;
+
+	if (!prp1 || !prp2 || !len || (addr & 3) || addr + len - 1 < addr)
+		return -EINVAL;
+	if (max_transfer && len > max_transfer)
+		return -EINVAL;
+	first = NVMEP2P_PAGE_SIZE - (addr & PRP_PAGE_MASK);
+	if (len <= first) {
+		*prp1 = addr;
+		*prp2 = 0;
+		return 0;
+	}
+	page = addr + first;		/* second page, page aligned */
+	if (len - first <= NVMEP2P_PAGE_SIZE) {
+		*prp1 = addr;
+		*prp2 = page;
+		return 0;
+	}
+	nr_entries = (len - first + NVMEP2P_PAGE_SIZE - 1) / NVMEP2P_PAGE_SIZE;
+	if (!list || !list->addr)
+		return -ENOSPC;
+	if (((uintptr_t)list->addr & 7) || (list->bus_addr & 7))
+		return -EINVAL;
+	if (list->size / 8 < nvmep2p__prp_list_slots(list->bus_addr, nr_entries))
+		return -ENOSPC;
+	slot = list->addr;
+	bus = list->bus_addr;
+	for (i = 0; i < nr_entries; bus += 8) {
+		if (((bus + 8) & PRP_PAGE_MASK) == 0 && nr_entries - i > 1)
+			*slot++ = nvmep2p_le64(bus + 8);	/* next list page */
+		else
+			*slot++ = nvmep2p_le64(page + i++ * NVMEP2P_PAGE_SIZE);
+	}
+	*prp1 = addr;
+	*prp2 = list->bus_addr;
+	return 0;
+}
+
+/* Power of two up to a page (slots then never cross a page), whole pages
+ * beyond; at least one DSM range. */
+static size_t pool_slot_bytes(size_t max_transfer)
+{
+	size_t need = nvmep2p_prp_list_bytes(max_transfer), slot = 16;
+
+	if (need > NVMEP2P_PAGE_SIZE)
+		return (need + NVMEP2P_PAGE_SIZE - 1) & ~(size_t)PRP_PAGE_MASK;
+	while (slot < need)
+		slot <<= 1;
+	return slot;
+}
+
+size_t nvmep2p_queue_prp_pool_bytes(const struct nvmep2p_queue *q)
+{
+	if (!q || !q->priv->max_transfer)
+		return 0;
+	return (q->depth - 1) * pool_slot_bytes(q->priv->max_transfer);
+}
+
+int nvmep2p_queue_attach_prp_pool(struct nvmep2p_queue *q,
+				  const struct nvmep2p_region *region,
+				  size_t offset)
+{
+	size_t bytes;
+
+	if (!q || !region || !region->addr || (offset & PRP_PAGE_MASK) ||
+	    !q->priv->max_transfer)
+		return -EINVAL;
+	bytes = nvmep2p_queue_prp_pool_bytes(q);
+	if (offset > region->size || region->size - offset < bytes)
+		return -EINVAL;
+	if (nvmep2p_queue_inflight(q))
+		return -EBUSY;
+	q->priv->pool = (uint8_t *)region->addr + offset;
+	q->priv->pool_bus = region->bus_addr + offset;
+	q->priv->pool_slot = pool_slot_bytes(q->priv->max_transfer);
+	return 0;
+}
+
+/*
+ * The CID of an SQE that get_sqe handed out and submit has not yet made
+ * visible (the only time its PRPs and pool slot may be written), or -1.
+ */
+static int sqe_unsubmitted_cid(const struct nvmep2p_queue *q,
+			       const struct nvmep2p_sqe *sqe)
+{
+	uint32_t slot, pos, pending;
+
+	if (!q->sq || sqe < q->sq || sqe >= q->sq + q->depth)
+		return -1;
+	slot = (uint32_t)(sqe - q->sq);
+	pos = (slot + q->depth - q->sq_tail_rung) % q->depth;
+	pending = (q->sq_tail + q->depth - q->sq_tail_rung) % q->depth;
+	if (pos >= pending)
+		return -1;
+	return q->slot_cid[slot];
+}
+
+int nvmep2p_queue_cmd_mem(struct nvmep2p_queue *q,
+			  const struct nvmep2p_sqe *sqe,
+			  void **addr, uint64_t *bus_addr, size_t *size)
+{
+	int cid;
+
+	if (!q || !sqe || !addr || !bus_addr)
+		return -EINVAL;
+	cid = sqe_unsubmitted_cid(q, sqe);
+	if (cid < 0)
+		return -EINVAL;
+	if (!q->priv->pool)
+		return -ENOSPC;
+	*addr = q->priv->pool + (size_t)cid * q->priv->pool_slot;
+	*bus_addr = q->priv->pool_bus + (uint64_t)cid * q->priv->pool_slot;
+	if (size)
+		*size = q->priv->pool_slot;
+	return 0;
+}
+
+int nvmep2p_queue_set_prps(struct nvmep2p_queue *q, struct nvmep2p_sqe *sqe,
+			   uint64_t addr, size_t len)
+{
+	struct nvmep2p_prp_list list = { 0 }, *lp = NULL;
+	uint64_t prp1, prp2;
+	int ret;
+
+	if (!q || !sqe)
+		return -EINVAL;
+	if (sqe_unsubmitted_cid(q, sqe) < 0)
+		return -EINVAL;
+	if (q->priv->pool) {
+		ret = nvmep2p_queue_cmd_mem(q, sqe, &list.addr, &list.bus_addr,
+					    &list.size);
+		if (ret)
+			return ret;
+		lp = &list;
+	}
+	ret = nvmep2p_prp_fill(addr, len, q->priv->max_transfer, lp, &prp1, &prp2);
+	if (ret)
+		return ret;
+	sqe->prp1 = nvmep2p_le64(prp1);
+	sqe->prp2 = nvmep2p_le64(prp2);
+	return 0;
+}
