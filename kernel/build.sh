@@ -137,6 +137,13 @@ if [ "$(cat "$cache/src/series-key" 2>/dev/null)" != "$series_key" ]; then
 		for f in $(series_header "$e" Files); do
 			src=${f%%:*} dst=${f#*:}
 			install -D -m 0644 "$top/$src" "$tree/$dst"
+			# The repo holds the file as the whole series leaves it; later
+			# entries' hooks that change it are undone, newest first, to
+			# get it as this entry adds it.
+			for h in $(series_later_hooks "$e" | tac); do
+				git_tree apply -R --include="$dst" "$here/hooks/$h" ||
+					die "hook $h does not undo on $dst (for '$e')"
+			done
 			git_tree add -f -- "$dst"
 		done
 		msg=$(mktemp)

@@ -6,6 +6,9 @@
 #   Subject: subsystem: summary
 #   Hooks: a.diff b.diff          unified diffs in kernel/hooks/, applied in order
 #   Files: repo/path:tree/path    new files copied from the repo into the tree
+# The repo holds new files as the whole series leaves them; a later entry's
+# Hooks may change a file an earlier entry added (build.sh then undoes those
+# changes to get the earlier entry's version).
 series_top=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # series_entries: the entries, in order.
@@ -23,5 +26,16 @@ series_new_files() {
 	local e f
 	for e in $(series_entries); do
 		for f in $(series_header "$e" Files); do echo "${f#*:}"; done
+	done
+}
+
+# series_later_hooks ENTRY: the hooks of the entries after ENTRY, in order.
+series_later_hooks() {
+	local e seen=0 h
+	for e in $(series_entries); do
+		if [ "$seen" = 1 ]; then
+			for h in $(series_header "$e" Hooks); do echo "$h"; done
+		fi
+		[ "$e" = "$1" ] && seen=1
 	done
 }

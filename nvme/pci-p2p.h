@@ -1,26 +1,39 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nvme-pci's peer-to-peer exporter: CMB data regions as p2p VMAs.
- * The interface between pci.c (which owns struct nvme_dev) and pci-p2p.c.
+ * nvme-pci's peer-to-peer exporter: CMB data regions and I/O queue pairs
+ * as p2p VMAs. The interface between pci.c (which owns struct nvme_dev)
+ * and pci-p2p*.c, then what pci-p2p.c and pci-p2p-queue.c share.
  */
 #ifndef _NVME_PCI_P2P_H
 #define _NVME_PCI_P2P_H
 
+#include <linux/bitmap.h>
+#include <linux/dma-direction.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+/* At most this many queue IDs are reserved for export per controller. */
+#define NVME_P2P_MAX_QIDS	64
+
+struct device;
+struct file;
 struct nvme_ctrl;
+struct nvme_p2p_list_entry;
 struct pci_dev;
+struct vm_area_struct;
 
 /**
- * struct nvme_p2p_cmb - the CMB facts pci.c lends the exporter per call
- * @size: bytes registered as p2pmem, 0 without a CMB
+ * struct nvme_p2p_cmb - the controller facts pci.c lends the exporter per call
+ * @size: bytes of CMB registered as p2pmem, 0 without a CMB
  * @bus_start: PCI bus address of the CMB's first byte
  * @cmbsz: CMBSZ register
  * @cmbloc: CMBLOC register
  * @db_stride: doorbell stride in bytes
  * @kernel_sqs: the driver's own SQs live in the CMB
+ * @kernel_cmb_bytes: bytes of CMB the driver's own SQs use
+ * @max_queue_depth: CAP.MQES + 1
+ * @max_transfer: largest transfer of one command, bytes
  */
 struct nvme_p2p_cmb {
 	u64 size;
@@ -29,23 +42,42 @@ struct nvme_p2p_cmb {
 	u32 cmbloc;
 	u32 db_stride;
 	bool kernel_sqs;
+	u64 kernel_cmb_bytes;
+	u32 max_queue_depth;
+	u32 max_transfer;
 };
 
 /**
  * struct nvme_p2p_export - per-controller exporter state, embedded in nvme_dev
  * @ctrl: the controller
  * @pdev: its PCI device (the p2pmem provider)
- * @lock: protects @regions and @gone
+ * @lock: protects the lists, counters, @gone and every queue's state
+ * @cmd_lock: serializes the admin commands that create and delete
+ *	exported queues, and their re-creation after a reset; taken before
+ *	@lock, never held by the controller disable path
  * @regions: live data regions
+ * @queues: exported queue pairs that still own a queue ID
  * @nr_regions: length of @regions
- * @gone: the controller is being removed: no new regions
+ * @qids_wanted: queue IDs to ask the controller for (module parameter)
+ * @first_qid: lowest queue ID reserved for export this controller life
+ * @nr_qids: queue IDs reserved for export this controller life
+ * @qid_used: reserved queue IDs in use, bit 0 = @first_qid
+ * @disable_epoch: bumped by each controller disable
+ * @gone: the controller is being removed: nothing new, all revoked
  */
 struct nvme_p2p_export {
 	struct nvme_ctrl *ctrl;
 	struct pci_dev *pdev;
-	struct mutex lock;		/* protects regions, nr_regions, gone */
+	struct mutex lock;		/* see above */
+	struct mutex cmd_lock;		/* see above */
 	struct list_head regions;
+	struct list_head queues;
 	unsigned int nr_regions;
+	u16 qids_wanted;
+	u16 first_qid;
+	u16 nr_qids;
+	DECLARE_BITMAP(qid_used, NVME_P2P_MAX_QIDS);
+	unsigned int disable_epoch;
 	bool gone;
 };
 
@@ -55,7 +87,11 @@ void nvme_p2p_export_init(struct nvme_p2p_export *exp, struct nvme_ctrl *ctrl,
 long nvme_p2p_export_ioctl(struct nvme_p2p_export *exp,
 			   const struct nvme_p2p_cmb *cmb, unsigned int cmd,
 			   void __user *argp);
+unsigned int nvme_p2p_export_qids_wanted(struct nvme_p2p_export *exp);
+unsigned int nvme_p2p_export_claim_qids(struct nvme_p2p_export *exp,
+					unsigned int granted);
 void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp);
+void nvme_p2p_export_restore(struct nvme_p2p_export *exp);
 void nvme_p2p_export_remove(struct nvme_p2p_export *exp);
 #else
 static inline void nvme_p2p_export_init(struct nvme_p2p_export *exp,
@@ -71,7 +107,23 @@ static inline long nvme_p2p_export_ioctl(struct nvme_p2p_export *exp,
 	return -ENOTTY;
 }
 
+static inline unsigned int
+nvme_p2p_export_qids_wanted(struct nvme_p2p_export *exp)
+{
+	return 0;
+}
+
+static inline unsigned int
+nvme_p2p_export_claim_qids(struct nvme_p2p_export *exp, unsigned int granted)
+{
+	return granted;
+}
+
 static inline void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp)
+{
+}
+
+static inline void nvme_p2p_export_restore(struct nvme_p2p_export *exp)
 {
 }
 
@@ -79,5 +131,57 @@ static inline void nvme_p2p_export_remove(struct nvme_p2p_export *exp)
 {
 }
 #endif
+
+/* What pci-p2p.c and pci-p2p-queue.c share. */
+
+/* Memory handed out: a piece of the CMB or host pages, contiguous. */
+struct nvme_p2p_mem {
+	void *kaddr;			/* NULL when not allocated */
+	size_t size;
+	dma_addr_t ctrl_addr;		/* the address the controller uses */
+	bool host;
+};
+
+/* The importers' mappings of one export file, for p2p_unmap and revoke. */
+struct nvme_p2p_maps {
+	struct list_head list;		/* struct nvme_p2p_map */
+	unsigned int nr;
+};
+
+int nvme_p2p_copy_args(void *karg, size_t ksize, size_t min, void __user *uarg);
+bool nvme_p2p_reserved_zero(const u64 *reserved, size_t n);
+int nvme_p2p_mem_alloc(struct nvme_p2p_export *exp, struct nvme_p2p_mem *mem,
+		       size_t size, bool host);
+void nvme_p2p_mem_free(struct nvme_p2p_export *exp, struct nvme_p2p_mem *mem);
+unsigned long nvme_p2p_mem_pfn(const struct nvme_p2p_mem *mem,
+			       unsigned long off);
+long nvme_p2p_map_mem(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
+		      const struct nvme_p2p_mem *mem, unsigned long off,
+		      struct device *importer, unsigned long start,
+		      unsigned long end, dma_addr_t *pa, bool write);
+long nvme_p2p_map_bar(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
+		      int bar, unsigned long off, struct device *importer,
+		      unsigned long start, unsigned long end, dma_addr_t *pa,
+		      bool write);
+long nvme_p2p_unmap(struct nvme_p2p_maps *maps, struct device *importer,
+		    unsigned long start, unsigned long end, dma_addr_t *pa);
+void nvme_p2p_unmap_all(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps);
+int nvme_p2p_vma_check(struct vm_area_struct *vma, unsigned long start,
+		       unsigned long end);
+int nvme_p2p_may_split(struct vm_area_struct *vma, unsigned long addr);
+int nvme_p2p_mremap(struct vm_area_struct *vma);
+struct file *nvme_p2p_file_create(const char *name,
+				  const struct file_operations *fops,
+				  void *priv, int *fdp);
+
+long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
+			   const struct nvme_p2p_cmb *cmb, void __user *argp);
+unsigned int nvme_p2p_queues_used(struct nvme_p2p_export *exp);
+void nvme_p2p_queues_list(struct nvme_p2p_export *exp,
+			  struct nvme_p2p_list_entry *entries, u32 room,
+			  u32 *count);
+void nvme_p2p_queues_invalidate(struct nvme_p2p_export *exp);
+void nvme_p2p_queues_restore(struct nvme_p2p_export *exp);
+void nvme_p2p_queues_remove(struct nvme_p2p_export *exp);
 
 #endif /* _NVME_PCI_P2P_H */

@@ -44,6 +44,7 @@
  * @first_qid: out: the lowest reserved queue ID (0 if none reserved)
  * @max_queue_depth: out: deepest exported queue (CAP.MQES + 1)
  * @max_transfer: out: largest data transfer of one command, bytes (MDTS)
+ * @reserved0: must be zero
  * @kernel_cmb_bytes: out: bytes of CMB the driver's own SQs use
  * @reserved: must be zero
  */
@@ -209,6 +210,7 @@ struct nvme_p2p_queue_create {
  * @sq_placement: out: NVME_P2P_SQ_CMB_REQUIRED (in the CMB) or
  *	NVME_P2P_SQ_HOST
  * @cq_placement: out: NVME_P2P_CQ_HOST or NVME_P2P_CQ_CMB
+ * @reserved0: must be zero
  * @depth: out: entries per ring
  * @generation: out: bumped each time a reset re-created the queue
  * @sq_bytes: out: mmap length of the SQ ring (page aligned)
@@ -259,11 +261,14 @@ struct nvme_p2p_queue_info {
  * @bus: in: PCI bus number
  * @devfn: in: PCI device and function (device << 3 | function)
  * @reach: out: NVME_P2P_PEER_*, as p2p_map would decide it
+ * @reserved0: must be zero
  * @distance: out: pci_p2pdma_distance() to the controller, -1 if none
+ * @reserved1: must be zero
  * @reserved: must be zero
  *
- * Errors: ENODEV (no such PCI device, or no CMB), EINVAL, ENOSPC (no
- * free CMB page to try a mapping with).
+ * The same decision covers the CMB and the doorbells.
+ *
+ * Errors: ENODEV (no such PCI device), EINVAL.
  */
 struct nvme_p2p_peer {
 	__u32 argsz;
@@ -291,7 +296,9 @@ struct nvme_p2p_peer {
  *	live, NVME_P2P_QUEUE_REVOKED revoked
  * @sq_placement: queues: as in nvme_p2p_queue_info
  * @cq_placement: queues: as in nvme_p2p_queue_info
+ * @reserved0: zero
  * @qid: queues: queue ID
+ * @reserved1: zero
  * @depth: queues: entries per ring
  * @generation: queues: as in nvme_p2p_queue_info
  * @importers: device mappings (p2p_map not yet undone) right now
@@ -301,6 +308,7 @@ struct nvme_p2p_peer {
  * @sq_head: queues: SQ head from the newest completion posted (the
  *	controller's view of what it has fetched)
  * @cq_tail: queues: the CQ slot the controller will write next
+ * @reserved2: zero
  * @reserved: zero
  */
 struct nvme_p2p_list_entry {

@@ -1,0 +1,786 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme-pci peer-to-peer exporter: I/O queue pairs that a peer device (or a
+ * process) drives itself.
+ *
+ * The driver asks the controller for a few queue IDs beyond blk-mq's
+ * (nvme.p2p_queues) and creates and deletes exported pairs on them with
+ * admin commands of its own. The SQ lives in the CMB (or host memory), the
+ * CQ in host memory (or the CMB where CMBSZ.CQS allows); no interrupt, the
+ * owner polls. The SQ ring, the CQ ring and the doorbell page are mmap()ed
+ * from the queue's file as p2p VMAs, so that another device's driver can
+ * get DMA addresses for them.
+ *
+ * A controller reset invalidates every mapping and importer, and once the
+ * driver's own queues are back the pair is created again at the same queue
+ * ID and memory, with empty rings and a new generation. Removal, or a
+ * reset that cannot re-create the pair, revokes it for good.
+ */
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/nvme.h>
+#include <linux/pci.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <uapi/linux/nvme_p2p.h>
+
+#include "nvme.h"
+#include "pci-p2p.h"
+
+#define NVME_P2P_QUEUE_ARGSZ_V0	offsetofend(struct nvme_p2p_queue_create, reserved)
+#define NVME_P2P_QINFO_ARGSZ_V0	offsetofend(struct nvme_p2p_queue_info, reserved)
+
+#define NVME_P2P_SQE_BYTES	64
+#define NVME_P2P_CQE_BYTES	16
+
+struct nvme_p2p_queue {
+	struct nvme_p2p_export *exp;
+	struct list_head node;		/* in exp->queues while it owns @qid */
+	struct address_space *mapping;
+	struct pid *owner;
+	wait_queue_head_t wait;		/* poll(): generation and revoke */
+	u32 flags;
+	u32 depth;
+	u16 qid;
+	u8 state;			/* NVME_P2P_QUEUE_*, under exp->lock */
+	u32 generation;			/* under exp->lock */
+	u32 seen_generation;		/* by the last QUEUE_INFO */
+	u32 max_transfer;
+	u32 db_bar_off;			/* BAR0 offset of the doorbell mapping */
+	u32 db_bytes;
+	u32 sq_db_off;			/* in the doorbell mapping */
+	u32 cq_db_off;
+	struct mutex lock;		/* protects revoked, the rings' memory, maps */
+	bool revoked;
+	struct nvme_p2p_mem sq;
+	struct nvme_p2p_mem cq;
+	struct nvme_p2p_maps maps;
+};
+
+/* What an mmap offset of a queue file names. */
+enum nvme_p2p_queue_part { NVME_P2P_PART_SQ, NVME_P2P_PART_CQ, NVME_P2P_PART_DB };
+
+static int nvme_p2p_queue_part(struct nvme_p2p_queue *q, unsigned long pgoff,
+			       unsigned long *off, size_t *size)
+{
+	unsigned long pos = pgoff << PAGE_SHIFT;
+
+	if (pos >= NVME_P2P_QUEUE_OFF_DB) {
+		*off = pos - NVME_P2P_QUEUE_OFF_DB;
+		*size = q->db_bytes;
+		return NVME_P2P_PART_DB;
+	}
+	if (pos >= NVME_P2P_QUEUE_OFF_CQ) {
+		*off = pos - NVME_P2P_QUEUE_OFF_CQ;
+		*size = q->cq.size;
+		return NVME_P2P_PART_CQ;
+	}
+	*off = pos;
+	*size = q->sq.size;
+	return NVME_P2P_PART_SQ;
+}
+
+static int nvme_p2p_admin(struct nvme_p2p_queue *q, struct nvme_command *c)
+{
+	int ret = nvme_submit_sync_cmd(q->exp->ctrl->admin_q, c, NULL, 0);
+
+	/* A positive value is the controller's NVMe status: it refused. */
+	return ret > 0 ? -EIO : ret;
+}
+
+static int nvme_p2p_delete_ring(struct nvme_p2p_queue *q, u8 opcode)
+{
+	struct nvme_command c = { };
+
+	c.delete_queue.opcode = opcode;
+	c.delete_queue.qid = cpu_to_le16(q->qid);
+	return nvme_p2p_admin(q, &c);
+}
+
+/* Create the pair on the controller, rings emptied first. cmd_lock held. */
+static int nvme_p2p_queue_create_cmds(struct nvme_p2p_queue *q)
+{
+	struct nvme_command c = { };
+	int ret;
+
+	if (q->cq.host)
+		memset(q->cq.kaddr, 0, q->cq.size);
+	else
+		memset_io((void __iomem *)q->cq.kaddr, 0, q->cq.size);
+
+	c.create_cq.opcode = nvme_admin_create_cq;
+	c.create_cq.prp1 = cpu_to_le64(q->cq.ctrl_addr);
+	c.create_cq.cqid = cpu_to_le16(q->qid);
+	c.create_cq.qsize = cpu_to_le16(q->depth - 1);
+	c.create_cq.cq_flags = cpu_to_le16(NVME_QUEUE_PHYS_CONTIG);
+	ret = nvme_p2p_admin(q, &c);
+	if (ret)
+		return ret;
+
+	memset(&c, 0, sizeof(c));
+	c.create_sq.opcode = nvme_admin_create_sq;
+	c.create_sq.prp1 = cpu_to_le64(q->sq.ctrl_addr);
+	c.create_sq.sqid = cpu_to_le16(q->qid);
+	c.create_sq.qsize = cpu_to_le16(q->depth - 1);
+	c.create_sq.sq_flags = cpu_to_le16(NVME_QUEUE_PHYS_CONTIG |
+					   NVME_SQ_PRIO_MEDIUM);
+	c.create_sq.cqid = cpu_to_le16(q->qid);
+	ret = nvme_p2p_admin(q, &c);
+	if (ret)
+		nvme_p2p_delete_ring(q, nvme_admin_delete_cq);
+	return ret;
+}
+
+static void nvme_p2p_queue_delete_cmds(struct nvme_p2p_queue *q)
+{
+	nvme_p2p_delete_ring(q, nvme_admin_delete_sq);
+	nvme_p2p_delete_ring(q, nvme_admin_delete_cq);
+}
+
+/*
+ * Revoke for good: no CPU mapping or importer may reach the rings or the
+ * doorbells again; the memory is freed now, the file stays until closed.
+ */
+static void nvme_p2p_queue_revoke(struct nvme_p2p_queue *q)
+{
+	mutex_lock(&q->lock);
+	if (q->revoked) {
+		mutex_unlock(&q->lock);
+		return;
+	}
+	q->revoked = true;
+	mutex_unlock(&q->lock);
+
+	/* Not under q->lock: importers' p2p_unmap takes it. */
+	unmap_mapping_range(q->mapping, 0, 0, 1);
+
+	mutex_lock(&q->lock);
+	nvme_p2p_unmap_all(q->exp, &q->maps);
+	nvme_p2p_mem_free(q->exp, &q->sq);
+	nvme_p2p_mem_free(q->exp, &q->cq);
+	mutex_unlock(&q->lock);
+	wake_up_interruptible_poll(&q->wait, EPOLLERR | EPOLLHUP);
+}
+
+/* Give up the queue ID; exp->lock held. */
+static void nvme_p2p_queue_unlink(struct nvme_p2p_queue *q)
+{
+	struct nvme_p2p_export *exp = q->exp;
+
+	if (list_empty(&q->node))
+		return;
+	list_del_init(&q->node);
+	if (q->qid >= exp->first_qid && q->qid < exp->first_qid + exp->nr_qids)
+		clear_bit(q->qid - exp->first_qid, exp->qid_used);
+}
+
+static vm_fault_t nvme_p2p_queue_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct nvme_p2p_queue *q = vma->vm_private_data;
+	struct pci_dev *pdev = q->exp->pdev;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	struct nvme_p2p_mem *mem;
+	unsigned long off, pfn;
+	size_t size;
+	pgprot_t prot;
+
+	mutex_lock(&q->lock);
+	if (q->revoked)
+		goto out;
+	switch (nvme_p2p_queue_part(q, vmf->pgoff, &off, &size)) {
+	case NVME_P2P_PART_DB:
+		if (q->flags & NVME_P2P_QUEUE_DB_NO_CPU_MAP || off >= size)
+			goto out;
+		pfn = (pci_resource_start(pdev, 0) + q->db_bar_off + off) >>
+			PAGE_SHIFT;
+		prot = pgprot_noncached(vma->vm_page_prot);
+		goto insert;
+	case NVME_P2P_PART_CQ:
+		if (q->flags & NVME_P2P_QUEUE_CQ_NO_CPU_MAP)
+			goto out;
+		mem = &q->cq;
+		break;
+	default:
+		if (q->flags & NVME_P2P_QUEUE_SQ_NO_CPU_MAP)
+			goto out;
+		mem = &q->sq;
+		break;
+	}
+	if (off >= size)
+		goto out;
+	pfn = nvme_p2p_mem_pfn(mem, off);
+	/* SQEs go out in bursts: write-combine them; the CQ stays uncached. */
+	if (mem->host)
+		prot = vma->vm_page_prot;
+	else if (mem == &q->sq)
+		prot = pgprot_writecombine(vma->vm_page_prot);
+	else
+		prot = pgprot_noncached(vma->vm_page_prot);
+insert:
+	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, prot);
+out:
+	mutex_unlock(&q->lock);
+	return ret;
+}
+
+static long nvme_p2p_queue_p2p_map(struct vm_area_struct *vma,
+				   struct device *importer,
+				   unsigned long start, unsigned long end,
+				   dma_addr_t *pa, bool write)
+{
+	struct nvme_p2p_queue *q = vma->vm_private_data;
+	unsigned long pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
+	unsigned long off;
+	size_t size;
+	long ret;
+	int part;
+
+	ret = nvme_p2p_vma_check(vma, start, end);
+	if (ret)
+		return ret;
+	mutex_lock(&q->lock);
+	ret = -ENODEV;
+	if (q->revoked)
+		goto out;
+	part = nvme_p2p_queue_part(q, pgoff, &off, &size);
+	ret = -EINVAL;
+	if (off + (end - start) > size)
+		goto out;
+	if (part == NVME_P2P_PART_DB)
+		ret = nvme_p2p_map_bar(q->exp, &q->maps, 0, q->db_bar_off + off,
+				       importer, start, end, pa, write);
+	else
+		ret = nvme_p2p_map_mem(q->exp, &q->maps,
+				       part == NVME_P2P_PART_SQ ? &q->sq : &q->cq,
+				       off, importer, start, end, pa, write);
+out:
+	mutex_unlock(&q->lock);
+	return ret;
+}
+
+static long nvme_p2p_queue_p2p_unmap(struct vm_area_struct *vma,
+				     struct device *importer,
+				     unsigned long start, unsigned long end,
+				     dma_addr_t *pa)
+{
+	struct nvme_p2p_queue *q = vma->vm_private_data;
+	long ret;
+
+	mutex_lock(&q->lock);
+	ret = nvme_p2p_unmap(&q->maps, importer, start, end, pa);
+	mutex_unlock(&q->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct nvme_p2p_queue_vm_ops = {
+	.fault = nvme_p2p_queue_fault,
+	.may_split = nvme_p2p_may_split,
+	.mremap = nvme_p2p_mremap,
+	.p2p_map = nvme_p2p_queue_p2p_map,
+	.p2p_unmap = nvme_p2p_queue_p2p_unmap,
+};
+
+static int nvme_p2p_queue_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct nvme_p2p_queue *q = file->private_data;
+	unsigned long off;
+	size_t size;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	/* Each part is mapped whole, from its own offset. */
+	nvme_p2p_queue_part(q, vma->vm_pgoff, &off, &size);
+	if (off || vma->vm_end - vma->vm_start != size)
+		return -EINVAL;
+	if (READ_ONCE(q->revoked))
+		return -ENODEV;
+
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
+			  VM_DONTCOPY);
+	vma->vm_ops = &nvme_p2p_queue_vm_ops;
+	vma->vm_private_data = q;
+	return 0;
+}
+
+static __poll_t nvme_p2p_queue_poll(struct file *file, poll_table *wait)
+{
+	struct nvme_p2p_queue *q = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &q->wait, wait);
+	mutex_lock(&q->exp->lock);
+	if (q->state == NVME_P2P_QUEUE_REVOKED)
+		mask |= EPOLLERR | EPOLLHUP;
+	else if (q->generation != q->seen_generation)
+		mask |= EPOLLPRI;
+	mutex_unlock(&q->exp->lock);
+	return mask;
+}
+
+static long nvme_p2p_queue_info(struct nvme_p2p_queue *q, void __user *argp)
+{
+	struct nvme_p2p_export *exp = q->exp;
+	struct nvme_p2p_queue_info info;
+	u32 argsz;
+	int ret;
+
+	ret = nvme_p2p_copy_args(&info, sizeof(info), NVME_P2P_QINFO_ARGSZ_V0,
+				 argp);
+	if (ret)
+		return ret;
+	if (info.flags ||
+	    !nvme_p2p_reserved_zero(info.reserved, ARRAY_SIZE(info.reserved)))
+		return -EINVAL;
+	argsz = info.argsz;
+
+	memset(&info, 0, sizeof(info));
+	info.argsz = min_t(u32, argsz, sizeof(info));
+	info.flags = q->flags;
+	info.qid = q->qid;
+	info.depth = q->depth;
+	info.sq_placement = q->sq.host ? NVME_P2P_SQ_HOST : NVME_P2P_SQ_CMB_REQUIRED;
+	info.cq_placement = q->cq.host ? NVME_P2P_CQ_HOST : NVME_P2P_CQ_CMB;
+	info.sq_bytes = q->sq.size;
+	info.cq_bytes = q->cq.size;
+	info.db_bytes = q->db_bytes;
+	info.sq_db_offset = q->sq_db_off;
+	info.cq_db_offset = q->cq_db_off;
+	info.max_transfer = q->max_transfer;
+	info.sq_addr = q->sq.ctrl_addr;
+	info.cq_addr = q->cq.ctrl_addr;
+	info.db_addr = pci_bus_address(exp->pdev, 0) + q->db_bar_off;
+	mutex_lock(&exp->lock);
+	info.state = q->state;
+	info.generation = q->generation;
+	q->seen_generation = q->generation;
+	mutex_unlock(&exp->lock);
+
+	if (copy_to_user(argp, &info, info.argsz))
+		return -EFAULT;
+	return 0;
+}
+
+static long nvme_p2p_queue_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct nvme_p2p_queue *q = file->private_data;
+
+	switch (cmd) {
+	case NVME_P2P_IOCTL_QUEUE_INFO:
+		return nvme_p2p_queue_info(q, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void nvme_p2p_queue_free(struct nvme_p2p_queue *q)
+{
+	nvme_p2p_mem_free(q->exp, &q->sq);
+	nvme_p2p_mem_free(q->exp, &q->cq);
+	put_pid(q->owner);
+	kfree(q);
+}
+
+static int nvme_p2p_queue_release(struct inode *inode, struct file *file)
+{
+	struct nvme_p2p_queue *q = file->private_data;
+	struct nvme_p2p_export *exp = q->exp;
+	bool live;
+
+	mutex_lock(&exp->cmd_lock);
+	mutex_lock(&exp->lock);
+	live = q->state == NVME_P2P_QUEUE_LIVE && !exp->gone;
+	mutex_unlock(&exp->lock);
+	/* A reset or removal already took the pair off the controller. */
+	if (live)
+		nvme_p2p_queue_delete_cmds(q);
+	mutex_lock(&exp->lock);
+	nvme_p2p_queue_unlink(q);
+	q->state = NVME_P2P_QUEUE_REVOKED;
+	mutex_unlock(&exp->lock);
+	mutex_unlock(&exp->cmd_lock);
+
+	nvme_p2p_queue_revoke(q);
+	nvme_put_ctrl(exp->ctrl);
+	nvme_p2p_queue_free(q);
+	return 0;
+}
+
+static const struct file_operations nvme_p2p_queue_fops = {
+	.owner = THIS_MODULE,
+	.mmap = nvme_p2p_queue_mmap,
+	.poll = nvme_p2p_queue_poll,
+	.unlocked_ioctl = nvme_p2p_queue_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = nvme_p2p_queue_release,
+};
+
+static int nvme_p2p_queue_check(const struct nvme_p2p_queue_create *arg,
+				const struct nvme_p2p_cmb *cmb)
+{
+	if ((arg->flags & ~NVME_P2P_QUEUE_FLAGS) || arg->qid ||
+	    !nvme_p2p_reserved_zero(arg->reserved, ARRAY_SIZE(arg->reserved)))
+		return -EINVAL;
+	if (arg->sq_placement > NVME_P2P_SQ_HOST ||
+	    arg->cq_placement > NVME_P2P_CQ_CMB)
+		return -EINVAL;
+	if (arg->depth < 2 || arg->depth > cmb->max_queue_depth)
+		return -EINVAL;
+	if (arg->cq_placement == NVME_P2P_CQ_CMB &&
+	    !(cmb->cmbsz & NVME_CMBSZ_CQS))
+		return -EOPNOTSUPP;
+	if (arg->sq_placement == NVME_P2P_SQ_CMB_REQUIRED &&
+	    (!cmb->size || !(cmb->cmbsz & NVME_CMBSZ_SQS)))
+		return -ENOSPC;
+	return 0;
+}
+
+/* Ring memory as asked: CMB preferred falls back to host memory. */
+static int nvme_p2p_queue_alloc(struct nvme_p2p_queue *q,
+				const struct nvme_p2p_queue_create *arg,
+				const struct nvme_p2p_cmb *cmb)
+{
+	size_t sq_bytes = (size_t)arg->depth * NVME_P2P_SQE_BYTES;
+	size_t cq_bytes = (size_t)arg->depth * NVME_P2P_CQE_BYTES;
+	bool sq_host = arg->sq_placement == NVME_P2P_SQ_HOST;
+	int ret;
+
+	if (arg->sq_placement == NVME_P2P_SQ_CMB_PREFERRED &&
+	    (!cmb->size || !(cmb->cmbsz & NVME_CMBSZ_SQS)))
+		sq_host = true;
+	ret = nvme_p2p_mem_alloc(q->exp, &q->sq, sq_bytes, sq_host);
+	if (ret == -ENOSPC && arg->sq_placement == NVME_P2P_SQ_CMB_PREFERRED)
+		ret = nvme_p2p_mem_alloc(q->exp, &q->sq, sq_bytes, true);
+	if (ret)
+		return ret;
+	return nvme_p2p_mem_alloc(q->exp, &q->cq, cq_bytes,
+				  arg->cq_placement == NVME_P2P_CQ_HOST);
+}
+
+/* Doorbells of queue qid: SQ tail at 2 * qid, CQ head at 2 * qid + 1. */
+static int nvme_p2p_queue_doorbells(struct nvme_p2p_queue *q, u32 stride)
+{
+	u32 sq_db = NVME_REG_DBS + 2 * q->qid * stride;
+	u32 cq_db = sq_db + stride;
+
+	q->db_bar_off = round_down(sq_db, PAGE_SIZE);
+	q->db_bytes = PAGE_ALIGN(cq_db + sizeof(u32)) - q->db_bar_off;
+	q->sq_db_off = sq_db - q->db_bar_off;
+	q->cq_db_off = cq_db - q->db_bar_off;
+	if (q->db_bar_off + q->db_bytes > pci_resource_len(q->exp->pdev, 0))
+		return -EIO;
+	return 0;
+}
+
+/* Take a free reserved queue ID and join the list; exp->lock held. */
+static int nvme_p2p_queue_link(struct nvme_p2p_queue *q)
+{
+	struct nvme_p2p_export *exp = q->exp;
+	unsigned int bit;
+
+	if (!exp->nr_qids)
+		return -EOPNOTSUPP;
+	bit = find_first_zero_bit(exp->qid_used, exp->nr_qids);
+	if (bit >= exp->nr_qids)
+		return -EBUSY;
+	set_bit(bit, exp->qid_used);
+	q->qid = exp->first_qid + bit;
+	q->state = NVME_P2P_QUEUE_RESETTING;	/* not on the controller yet */
+	list_add_tail(&q->node, &exp->queues);
+	return 0;
+}
+
+/**
+ * nvme_p2p_queue_create() - NVME_P2P_IOCTL_QUEUE_CREATE
+ * @exp: the controller's exporter state
+ * @cmb: the controller's CMB and queue limits
+ * @argp: struct nvme_p2p_queue_create in user memory
+ *
+ * Return: a new file descriptor, or a negative errno (see the uapi header).
+ */
+long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
+			   const struct nvme_p2p_cmb *cmb, void __user *argp)
+{
+	struct nvme_p2p_queue_create arg;
+	struct nvme_p2p_queue *q;
+	unsigned int epoch;
+	struct file *file;
+	int fd, ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = nvme_p2p_copy_args(&arg, sizeof(arg), NVME_P2P_QUEUE_ARGSZ_V0,
+				 argp);
+	if (ret)
+		return ret;
+	ret = nvme_p2p_queue_check(&arg, cmb);
+	if (ret)
+		return ret;
+	if (!READ_ONCE(exp->nr_qids))
+		return -EOPNOTSUPP;
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return -ENOMEM;
+	q->exp = exp;
+	q->flags = arg.flags;
+	q->depth = arg.depth;
+	q->max_transfer = cmb->max_transfer;
+	q->state = NVME_P2P_QUEUE_REVOKED;
+	INIT_LIST_HEAD(&q->node);
+	INIT_LIST_HEAD(&q->maps.list);
+	mutex_init(&q->lock);
+	init_waitqueue_head(&q->wait);
+	ret = nvme_p2p_queue_alloc(q, &arg, cmb);
+	if (ret)
+		goto out_free;
+
+	file = nvme_p2p_file_create("[nvme-p2p-queue]", &nvme_p2p_queue_fops,
+				    q, &fd);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out_free;
+	}
+	/* From here on the file's release undoes whatever was done. */
+	q->mapping = file->f_mapping;
+	q->owner = get_pid(task_tgid(current));
+	nvme_get_ctrl(exp->ctrl);
+
+	mutex_lock(&exp->cmd_lock);
+	mutex_lock(&exp->lock);
+	ret = -ENODEV;
+	if (!exp->gone && nvme_ctrl_state(exp->ctrl) == NVME_CTRL_LIVE)
+		ret = nvme_p2p_queue_link(q);
+	if (!ret)
+		ret = nvme_p2p_queue_doorbells(q, cmb->db_stride);
+	epoch = exp->disable_epoch;
+	mutex_unlock(&exp->lock);
+	if (!ret)
+		ret = nvme_p2p_queue_create_cmds(q);
+	mutex_lock(&exp->lock);
+	if (!ret && exp->disable_epoch == epoch)
+		q->state = NVME_P2P_QUEUE_LIVE;
+	/* else a disable raced us: nvme_p2p_queues_restore() re-creates it. */
+	mutex_unlock(&exp->lock);
+	mutex_unlock(&exp->cmd_lock);
+	if (ret)
+		goto out_put_file;
+
+	arg.qid = q->qid;
+	ret = -EFAULT;
+	if (copy_to_user(argp, &arg, min_t(size_t, arg.argsz, sizeof(arg))))
+		goto out_put_file;
+	fd_install(fd, file);
+	return fd;
+
+out_put_file:
+	fput(file);
+	put_unused_fd(fd);
+	return ret;
+out_free:
+	nvme_p2p_queue_free(q);
+	return ret;
+}
+
+/* Exported queues holding a queue ID; exp->lock held. */
+unsigned int nvme_p2p_queues_used(struct nvme_p2p_export *exp)
+{
+	return bitmap_weight(exp->qid_used, exp->nr_qids);
+}
+
+static u16 nvme_p2p_cqe_status(struct nvme_p2p_mem *cq, unsigned int i)
+{
+	void *p = cq->kaddr + i * NVME_P2P_CQE_BYTES +
+		offsetof(struct nvme_completion, status);
+
+	return cq->host ? le16_to_cpu(READ_ONCE(*(__le16 *)p)) :
+		readw((void __iomem *)p);
+}
+
+/*
+ * Where the controller is, from the CQ memory: it fills slots in order with
+ * the phase bit flipped each lap, so the first slot whose phase differs
+ * from slot 0's is the next it writes, and the CQE before it is the newest.
+ */
+static void nvme_p2p_queue_position(struct nvme_p2p_queue *q,
+				    struct nvme_p2p_list_entry *e)
+{
+	struct nvme_p2p_mem *cq = &q->cq;
+	unsigned int i, newest;
+	u16 phase;
+	void *p;
+
+	if (q->revoked)
+		return;
+	phase = nvme_p2p_cqe_status(cq, 0) & 1;
+	if (!phase)
+		return;			/* nothing posted since creation */
+	for (i = 1; i < q->depth; i++)
+		if ((nvme_p2p_cqe_status(cq, i) & 1) != phase)
+			break;
+	e->cq_tail = i % q->depth;
+	newest = i - 1;
+	p = cq->kaddr + newest * NVME_P2P_CQE_BYTES +
+		offsetof(struct nvme_completion, sq_head);
+	e->sq_head = cq->host ? le16_to_cpu(READ_ONCE(*(__le16 *)p)) :
+		readw((void __iomem *)p);
+}
+
+/**
+ * nvme_p2p_queues_list() - NVME_P2P_IOCTL_LIST entries of exported queues
+ * @exp: the controller's exporter state
+ * @entries: where to write them
+ * @room: room in @entries
+ * @count: incremented by the number of exported queues
+ */
+void nvme_p2p_queues_list(struct nvme_p2p_export *exp,
+			  struct nvme_p2p_list_entry *entries, u32 room,
+			  u32 *count)
+{
+	struct nvme_p2p_queue *q;
+	u32 n = 0;
+
+	mutex_lock(&exp->lock);
+	list_for_each_entry(q, &exp->queues, node) {
+		struct nvme_p2p_list_entry *e;
+
+		(*count)++;
+		if (n >= room)
+			continue;
+		e = &entries[n++];
+		e->type = NVME_P2P_ENTRY_QUEUE;
+		e->flags = q->flags;
+		e->pid = pid_vnr(q->owner);
+		e->state = q->state;
+		e->qid = q->qid;
+		e->depth = q->depth;
+		e->generation = q->generation;
+		mutex_lock(&q->lock);
+		e->sq_placement = q->sq.host ? NVME_P2P_SQ_HOST :
+			NVME_P2P_SQ_CMB_REQUIRED;
+		e->cq_placement = q->cq.host ? NVME_P2P_CQ_HOST : NVME_P2P_CQ_CMB;
+		e->importers = q->maps.nr;
+		e->size = q->sq.size;
+		e->addr = q->sq.ctrl_addr;
+		e->cq_addr = q->cq.ctrl_addr;
+		nvme_p2p_queue_position(q, e);
+		mutex_unlock(&q->lock);
+	}
+	mutex_unlock(&exp->lock);
+}
+
+/**
+ * nvme_p2p_export_claim_qids() - set queue IDs apart from blk-mq's
+ * @exp: the controller's exporter state
+ * @granted: I/O queues the controller granted (Set Features, Number of
+ *	Queues), asked for with nvme_p2p_export_qids_wanted() on top
+ *
+ * The highest granted queue IDs are reserved for export, leaving the
+ * driver at least one.
+ *
+ * Return: the number of I/O queues left for the driver.
+ */
+unsigned int nvme_p2p_export_claim_qids(struct nvme_p2p_export *exp,
+					unsigned int granted)
+{
+	unsigned int n = min_t(unsigned int, exp->qids_wanted,
+			       granted > 1 ? granted - 1 : 0);
+	struct nvme_p2p_queue *q;
+
+	mutex_lock(&exp->lock);
+	exp->nr_qids = n;
+	exp->first_qid = granted - n + 1;
+	bitmap_zero(exp->qid_used, NVME_P2P_MAX_QIDS);
+	list_for_each_entry(q, &exp->queues, node)
+		if (q->qid >= exp->first_qid && q->qid < exp->first_qid + n)
+			set_bit(q->qid - exp->first_qid, exp->qid_used);
+	mutex_unlock(&exp->lock);
+	return granted - n;
+}
+
+/**
+ * nvme_p2p_queues_invalidate() - the controller is going down
+ * @exp: the controller's exporter state
+ *
+ * Every CPU mapping and importer of every exported queue is invalidated;
+ * live queues become resetting.
+ */
+void nvme_p2p_queues_invalidate(struct nvme_p2p_export *exp)
+{
+	struct nvme_p2p_queue *q;
+
+	mutex_lock(&exp->lock);
+	exp->disable_epoch++;
+	list_for_each_entry(q, &exp->queues, node) {
+		if (q->state == NVME_P2P_QUEUE_LIVE)
+			q->state = NVME_P2P_QUEUE_RESETTING;
+		unmap_mapping_range(q->mapping, 0, 0, 1);
+	}
+	mutex_unlock(&exp->lock);
+}
+
+static void nvme_p2p_queue_revoke_locked(struct nvme_p2p_queue *q)
+{
+	mutex_lock(&q->exp->lock);
+	nvme_p2p_queue_unlink(q);
+	q->state = NVME_P2P_QUEUE_REVOKED;
+	mutex_unlock(&q->exp->lock);
+	nvme_p2p_queue_revoke(q);
+}
+
+/**
+ * nvme_p2p_queues_restore() - re-create exported queues after a reset
+ * @exp: the controller's exporter state
+ */
+void nvme_p2p_queues_restore(struct nvme_p2p_export *exp)
+{
+	struct nvme_p2p_queue *q, *tmp;
+	bool in_range;
+	u8 state;
+	int ret;
+
+	mutex_lock(&exp->cmd_lock);
+	/* The list only changes under cmd_lock too: safe to walk. */
+	list_for_each_entry_safe(q, tmp, &exp->queues, node) {
+		mutex_lock(&exp->lock);
+		state = q->state;
+		in_range = q->qid >= exp->first_qid &&
+			q->qid < exp->first_qid + exp->nr_qids;
+		mutex_unlock(&exp->lock);
+		if (state != NVME_P2P_QUEUE_RESETTING)
+			continue;
+		ret = in_range ? nvme_p2p_queue_create_cmds(q) : -ERANGE;
+		if (ret) {
+			dev_warn(exp->ctrl->device,
+				 "p2p: exported queue %u not re-created (%d), revoked\n",
+				 q->qid, ret);
+			nvme_p2p_queue_revoke_locked(q);
+			continue;
+		}
+		mutex_lock(&exp->lock);
+		q->state = NVME_P2P_QUEUE_LIVE;
+		q->generation++;
+		mutex_unlock(&exp->lock);
+		wake_up_interruptible_poll(&q->wait, EPOLLPRI);
+	}
+	mutex_unlock(&exp->cmd_lock);
+}
+
+/**
+ * nvme_p2p_queues_remove() - revoke every exported queue for good
+ * @exp: the controller's exporter state, cmd_lock held
+ */
+void nvme_p2p_queues_remove(struct nvme_p2p_export *exp)
+{
+	struct nvme_p2p_queue *q, *tmp;
+
+	list_for_each_entry_safe(q, tmp, &exp->queues, node)
+		nvme_p2p_queue_revoke_locked(q);
+}
