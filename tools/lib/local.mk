@@ -21,7 +21,58 @@ nvmep2p_uapi_HEADERS = uapi/linux/nvme_p2p.h
 pkgconfig_DATA += tools/lib/libnvmep2p.pc
 
 man_MANS += $(nvmep2p_man_pages)
-nvmep2p_man_pages =
+nvmep2p_man_pages = \
+	tools/lib/man/nvmep2p_consume_fence.3 \
+	tools/lib/man/nvmep2p_cqe_dnr.3 \
+	tools/lib/man/nvmep2p_cqe_get_data.3 \
+	tools/lib/man/nvmep2p_cqe_status.3 \
+	tools/lib/man/nvmep2p_ctrl_close.3 \
+	tools/lib/man/nvmep2p_ctrl_fd.3 \
+	tools/lib/man/nvmep2p_ctrl_info.3 \
+	tools/lib/man/nvmep2p_ctrl_name.3 \
+	tools/lib/man/nvmep2p_ctrl_open.3 \
+	tools/lib/man/nvmep2p_dma_read_fence.3 \
+	tools/lib/man/nvmep2p_dsm_range_set.3 \
+	tools/lib/man/nvmep2p_ns_info.3 \
+	tools/lib/man/nvmep2p_prep_cmd.3 \
+	tools/lib/man/nvmep2p_prep_dsm.3 \
+	tools/lib/man/nvmep2p_prep_flush.3 \
+	tools/lib/man/nvmep2p_prep_read.3 \
+	tools/lib/man/nvmep2p_prep_rw.3 \
+	tools/lib/man/nvmep2p_prep_write.3 \
+	tools/lib/man/nvmep2p_prep_write_zeroes.3 \
+	tools/lib/man/nvmep2p_prp_fill.3 \
+	tools/lib/man/nvmep2p_prp_list_bytes.3 \
+	tools/lib/man/nvmep2p_queue_attach_prp_pool.3 \
+	tools/lib/man/nvmep2p_queue_cmd_mem.3 \
+	tools/lib/man/nvmep2p_queue_cq_doorbell.3 \
+	tools/lib/man/nvmep2p_queue_cq_map.3 \
+	tools/lib/man/nvmep2p_queue_cqe_seen.3 \
+	tools/lib/man/nvmep2p_queue_create.3 \
+	tools/lib/man/nvmep2p_queue_db_map.3 \
+	tools/lib/man/nvmep2p_queue_depth.3 \
+	tools/lib/man/nvmep2p_queue_destroy.3 \
+	tools/lib/man/nvmep2p_queue_fd.3 \
+	tools/lib/man/nvmep2p_queue_get_sqe.3 \
+	tools/lib/man/nvmep2p_queue_inflight.3 \
+	tools/lib/man/nvmep2p_queue_info.3 \
+	tools/lib/man/nvmep2p_queue_peek_cqe.3 \
+	tools/lib/man/nvmep2p_queue_prp_pool_bytes.3 \
+	tools/lib/man/nvmep2p_queue_qid.3 \
+	tools/lib/man/nvmep2p_queue_reap.3 \
+	tools/lib/man/nvmep2p_queue_resync.3 \
+	tools/lib/man/nvmep2p_queue_ring_cq.3 \
+	tools/lib/man/nvmep2p_queue_set_prps.3 \
+	tools/lib/man/nvmep2p_queue_sq_doorbell.3 \
+	tools/lib/man/nvmep2p_queue_sq_map.3 \
+	tools/lib/man/nvmep2p_queue_submit.3 \
+	tools/lib/man/nvmep2p_region_create.3 \
+	tools/lib/man/nvmep2p_region_destroy.3 \
+	tools/lib/man/nvmep2p_sqe_cid.3 \
+	tools/lib/man/nvmep2p_sqe_set_data.3 \
+	tools/lib/man/nvmep2p_status_str.3 \
+	tools/lib/man/nvmep2p_store_fence.3 \
+	tools/lib/man/libnvmep2p.7
 
 # Host unit test: builds the library's sources in to reach the internals.
 check_PROGRAMS += tests/host/lib_unit
