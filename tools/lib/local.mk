@@ -79,3 +79,12 @@ check_PROGRAMS += tests/host/lib_unit
 tests_host_lib_unit_SOURCES = tests/host/lib_unit.c tools/lib/nvmep2p.c \
 	tools/lib/status.c
 tests_host_lib_unit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib
+
+# VM test: real I/O through the library on the testbed. -no-install links
+# the uninstalled library by rpath: no libtool wrapper script, which would
+# want to write into the (read-only in the guest) build tree.
+check_PROGRAMS += tests/vm/lib_queue
+tests_vm_lib_queue_SOURCES = tests/vm/lib_queue.c
+tests_vm_lib_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib
+tests_vm_lib_queue_LDADD = tools/lib/libnvmep2p.la
+tests_vm_lib_queue_LDFLAGS = -no-install
