@@ -37,3 +37,7 @@ distclean-local: distclean-nvme-cli
 .PHONY: distclean-nvme-cli
 distclean-nvme-cli:
 	rm -rf $(nvme_cli_work)
+
+# VM test helper (tests/vm/nvme-cli-queue.sh): I/O through an exported queue.
+check_PROGRAMS += tests/vm/nvme-cli-queue-io
+tests_vm_nvme_cli_queue_io_SOURCES = tests/vm/nvme-cli-queue-io.c
