@@ -13,7 +13,8 @@ nvme=$build/tools/nvme-cli/nvme io=$build/tests/vm/nvme-cli-queue-io
 c=$(ctrl_by_serial $SERIAL_CMB) || bail "CMB controller present"
 stride=$("$nvme" p2p info "/dev/$c" -o json | jq -r .db_stride)
 tmp=$(mktemp -d)
-trap 'kill -TERM $io_pid 2>/dev/null; wait; rm -rf "$tmp"' EXIT
+io_pid=
+trap '[ -z "$io_pid" ] || kill -TERM "$io_pid" 2>/dev/null; wait; rm -rf "$tmp"' EXIT
 
 # run_io COUNT DEPTH: start the helper; sets io_pid and qid once it is done.
 run_io() {
