@@ -12,9 +12,12 @@
  * get DMA addresses for them.
  *
  * A controller reset invalidates every mapping and importer, and once the
- * driver's own queues are back the pair is created again at the same queue
- * ID and memory, with empty rings and a new generation. Removal, or a
- * reset that cannot re-create the pair, revokes it for good.
+ * driver's own queues are back the pair is stopped at a new generation,
+ * keeping its queue ID and memory; its owner resumes it (the pair is
+ * created again with empty rings) once it has reset its own ring state,
+ * so that no doorbell rung with a tail from before the reset makes the
+ * controller run stale entries. Removal, or a reset that no longer grants
+ * its queue ID, revokes it for good.
  */
 #include <linux/capability.h>
 #include <linux/file.h>
@@ -103,16 +106,22 @@ static int nvme_p2p_delete_ring(struct nvme_p2p_queue *q, u8 opcode)
 	return nvme_p2p_admin(q, &c);
 }
 
+static void nvme_p2p_mem_zero(struct nvme_p2p_mem *mem)
+{
+	if (mem->host)
+		memset(mem->kaddr, 0, mem->size);
+	else
+		memset_io((void __iomem *)mem->kaddr, 0, mem->size);
+}
+
 /* Create the pair on the controller, rings emptied first. cmd_lock held. */
 static int nvme_p2p_queue_create_cmds(struct nvme_p2p_queue *q)
 {
 	struct nvme_command c = { };
 	int ret;
 
-	if (q->cq.host)
-		memset(q->cq.kaddr, 0, q->cq.size);
-	else
-		memset_io((void __iomem *)q->cq.kaddr, 0, q->cq.size);
+	nvme_p2p_mem_zero(&q->sq);
+	nvme_p2p_mem_zero(&q->cq);
 
 	c.create_cq.opcode = nvme_admin_create_cq;
 	c.create_cq.prp1 = cpu_to_le64(q->cq.ctrl_addr);
@@ -367,6 +376,8 @@ static long nvme_p2p_queue_info(struct nvme_p2p_queue *q, void __user *argp)
 	return 0;
 }
 
+static long nvme_p2p_queue_resume(struct nvme_p2p_queue *q);
+
 static long nvme_p2p_queue_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
@@ -375,6 +386,8 @@ static long nvme_p2p_queue_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case NVME_P2P_IOCTL_QUEUE_INFO:
 		return nvme_p2p_queue_info(q, (void __user *)arg);
+	case NVME_P2P_IOCTL_QUEUE_RESUME:
+		return nvme_p2p_queue_resume(q);
 	default:
 		return -ENOTTY;
 	}
@@ -595,42 +608,41 @@ unsigned int nvme_p2p_queues_used(struct nvme_p2p_export *exp)
 	return bitmap_weight(exp->qid_used, exp->nr_qids);
 }
 
-static u16 nvme_p2p_cqe_status(struct nvme_p2p_mem *cq, unsigned int i)
+static u16 nvme_p2p_cqe_field(struct nvme_p2p_mem *cq, unsigned int i,
+			      size_t field)
 {
-	void *p = cq->kaddr + i * NVME_P2P_CQE_BYTES +
-		offsetof(struct nvme_completion, status);
+	void *p = cq->kaddr + i * NVME_P2P_CQE_BYTES + field;
 
 	return cq->host ? le16_to_cpu(READ_ONCE(*(__le16 *)p)) :
 		readw((void __iomem *)p);
 }
 
 /*
- * Where the controller is, from the CQ memory: it fills slots in order with
- * the phase bit flipped each lap, so the first slot whose phase differs
- * from slot 0's is the next it writes, and the CQE before it is the newest.
+ * Where the controller is, from the CQ memory: it fills slots in order and
+ * flips the phase bit each lap, so the first slot whose phase differs from
+ * slot 0's is the next it writes (slot 0 if all agree), and the CQE before
+ * it is the newest, unless no CQE names this queue's SQ: nothing posted.
  */
 static void nvme_p2p_queue_position(struct nvme_p2p_queue *q,
 				    struct nvme_p2p_list_entry *e)
 {
+	const size_t status = offsetof(struct nvme_completion, status);
 	struct nvme_p2p_mem *cq = &q->cq;
-	unsigned int i, newest;
+	unsigned int i;
 	u16 phase;
-	void *p;
 
 	if (q->revoked)
 		return;
-	phase = nvme_p2p_cqe_status(cq, 0) & 1;
-	if (!phase)
-		return;			/* nothing posted since creation */
+	phase = nvme_p2p_cqe_field(cq, 0, status) & 1;
 	for (i = 1; i < q->depth; i++)
-		if ((nvme_p2p_cqe_status(cq, i) & 1) != phase)
+		if ((nvme_p2p_cqe_field(cq, i, status) & 1) != phase)
 			break;
+	if (nvme_p2p_cqe_field(cq, i - 1, offsetof(struct nvme_completion,
+						   sq_id)) != q->qid)
+		return;
 	e->cq_tail = i % q->depth;
-	newest = i - 1;
-	p = cq->kaddr + newest * NVME_P2P_CQE_BYTES +
-		offsetof(struct nvme_completion, sq_head);
-	e->sq_head = cq->host ? le16_to_cpu(READ_ONCE(*(__le16 *)p)) :
-		readw((void __iomem *)p);
+	e->sq_head = nvme_p2p_cqe_field(cq, i - 1,
+					offsetof(struct nvme_completion, sq_head));
 }
 
 /**
@@ -736,41 +748,74 @@ static void nvme_p2p_queue_revoke_locked(struct nvme_p2p_queue *q)
 }
 
 /**
- * nvme_p2p_queues_restore() - re-create exported queues after a reset
+ * nvme_p2p_queues_restore() - the controller is back after a reset
  * @exp: the controller's exporter state
+ *
+ * Exported queues were lost with the controller's state: each is stopped
+ * at a new generation (poll() says so) until its owner resumes it, or
+ * revoked if its queue ID is no longer reserved.
  */
 void nvme_p2p_queues_restore(struct nvme_p2p_export *exp)
 {
 	struct nvme_p2p_queue *q, *tmp;
 	bool in_range;
-	u8 state;
-	int ret;
 
 	mutex_lock(&exp->cmd_lock);
 	/* The list only changes under cmd_lock too: safe to walk. */
 	list_for_each_entry_safe(q, tmp, &exp->queues, node) {
 		mutex_lock(&exp->lock);
-		state = q->state;
 		in_range = q->qid >= exp->first_qid &&
 			q->qid < exp->first_qid + exp->nr_qids;
+		if (in_range && q->state == NVME_P2P_QUEUE_RESETTING) {
+			q->state = NVME_P2P_QUEUE_STOPPED;
+			q->generation++;
+		}
 		mutex_unlock(&exp->lock);
-		if (state != NVME_P2P_QUEUE_RESETTING)
-			continue;
-		ret = in_range ? nvme_p2p_queue_create_cmds(q) : -ERANGE;
-		if (ret) {
-			dev_warn(exp->ctrl->device,
-				 "p2p: exported queue %u not re-created (%d), revoked\n",
-				 q->qid, ret);
-			nvme_p2p_queue_revoke_locked(q);
+		if (in_range) {
+			wake_up_interruptible_poll(&q->wait, EPOLLPRI);
 			continue;
 		}
-		mutex_lock(&exp->lock);
-		q->state = NVME_P2P_QUEUE_LIVE;
-		q->generation++;
-		mutex_unlock(&exp->lock);
-		wake_up_interruptible_poll(&q->wait, EPOLLPRI);
+		dev_warn(exp->ctrl->device,
+			 "p2p: exported queue %u lost its queue ID in a reset, revoked\n",
+			 q->qid);
+		nvme_p2p_queue_revoke_locked(q);
 	}
 	mutex_unlock(&exp->cmd_lock);
+}
+
+/* NVME_P2P_IOCTL_QUEUE_RESUME: create a stopped queue on the controller. */
+static long nvme_p2p_queue_resume(struct nvme_p2p_queue *q)
+{
+	struct nvme_p2p_export *exp = q->exp;
+	unsigned int epoch;
+	long ret;
+	u8 state;
+
+	mutex_lock(&exp->cmd_lock);
+	mutex_lock(&exp->lock);
+	state = q->state;
+	epoch = exp->disable_epoch;
+	mutex_unlock(&exp->lock);
+	switch (state) {
+	case NVME_P2P_QUEUE_LIVE:
+		ret = 0;
+		break;
+	case NVME_P2P_QUEUE_STOPPED:
+		ret = nvme_p2p_queue_create_cmds(q);
+		mutex_lock(&exp->lock);
+		if (!ret && exp->disable_epoch == epoch)
+			q->state = NVME_P2P_QUEUE_LIVE;
+		mutex_unlock(&exp->lock);
+		break;
+	case NVME_P2P_QUEUE_RESETTING:
+		ret = -EAGAIN;
+		break;
+	default:
+		ret = -ENODEV;
+		break;
+	}
+	mutex_unlock(&exp->cmd_lock);
+	return ret;
 }
 
 /**

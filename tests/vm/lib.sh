@@ -51,3 +51,24 @@ on_root_bus() { [ "$(dirname "$1")" = /sys/devices/pci0000:00 ]; }
 cmbsz_of_ctrl() {
 	nvme show-regs "/dev/$1" -o json 2>/dev/null | jq -r '.cmbsz // empty'
 }
+
+# with_p2p_map_test PROGRAM: run PROGRAM with the p2p_map test module
+# loaded and EDU_SWITCH / EDU_ROOT_BUS naming the edu peers (the importers
+# behind the switch and on the root bus); unload the module after.
+with_p2p_map_test() {
+	local ko e rc
+	ko=$(dirname "$1")/../kmod/p2p_map_test.ko
+	if [ -f "$ko" ] && insmod "$ko"; then
+		for e in $(pci_devs_by_id $EDU_ID); do
+			if on_root_bus "$e"; then
+				export EDU_ROOT_BUS=${e##*/}
+			else
+				export EDU_SWITCH=${e##*/}
+			fi
+		done
+	fi
+	"$1"
+	rc=$?
+	rmmod p2p_map_test 2>/dev/null
+	return $rc
+}

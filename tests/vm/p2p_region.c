@@ -22,132 +22,7 @@
 #include <linux/nvme_ioctl.h>
 #include <linux/nvme_p2p.h>
 
-#define MiB (1024ULL * 1024)
-#define CMB_BYTES (64 * MiB)
-
-static int count, failed;
-
-static void result(int pass, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void result(int pass, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", pass ? "" : "not ", ++count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!pass)
-		failed++;
-}
-
-/* expect_errno(ret, errno): the call failed with exactly that errno. */
-#define expect_err(call, want, what) do {				\
-	errno = 0;							\
-	long _r = (long)(call);						\
-	int _e = errno;							\
-	result(_r == -1 && _e == (want), "%s: %s (got %ld, %s)", what,	\
-	       strerrorname_np(want), _r, _e ? strerrorname_np(_e) : "0"); \
-} while (0)
-
-static char pci_dir[256];
-
-/* The controller with the given serial, opened read-write. */
-static int open_ctrl(const char *serial)
-{
-	glob_t g;
-	size_t i;
-	int fd = -1;
-
-	if (glob("/sys/class/nvme/nvme*/serial", 0, NULL, &g))
-		return -1;
-	for (i = 0; i < g.gl_pathc && fd < 0; i++) {
-		char buf[64] = "", dev[64], *p;
-		FILE *f = fopen(g.gl_pathv[i], "r");
-
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f)) {
-			for (p = buf + strlen(buf); p > buf && (p[-1] == '\n' || p[-1] == ' '); )
-				*--p = 0;
-		}
-		fclose(f);
-		if (strcmp(buf, serial))
-			continue;
-		p = strrchr(g.gl_pathv[i], '/');
-		*p = 0;
-		snprintf(dev, sizeof(dev), "/dev/%s", strrchr(g.gl_pathv[i], '/') + 1);
-		snprintf(pci_dir, sizeof(pci_dir), "%s/device/", g.gl_pathv[i]);
-		fd = open(dev, O_RDWR);
-	}
-	globfree(&g);
-	return fd;
-}
-
-static long long sysfs_num(const char *name)
-{
-	char path[512];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s%s", pci_dir, name);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%lli", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int info(int ctrl, struct nvme_p2p_info *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->argsz = sizeof(*in);
-	return ioctl(ctrl, NVME_P2P_IOCTL_INFO, in);
-}
-
-static long long cmb_free(int ctrl)
-{
-	struct nvme_p2p_info in;
-
-	return info(ctrl, &in) ? -1 : (long long)in.cmb_free;
-}
-
-static int region(int ctrl, uint64_t size, uint32_t flags,
-		  struct nvme_p2p_region_create *out)
-{
-	struct nvme_p2p_region_create rc = {
-		.argsz = sizeof(rc), .flags = flags, .size = size,
-	};
-	int fd = ioctl(ctrl, NVME_P2P_IOCTL_REGION_CREATE, &rc);
-
-	if (out)
-		*out = rc;
-	return fd;
-}
-
-/* Run fn in a child; return the signal that killed it, or 0. */
-static int child_signal(void (*fn)(void *), void *arg)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		fn(arg);
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-}
-
-static void touch(void *p)
-{
-	*(volatile char *)p = 1;
-}
+#include "p2p_test.h"
 
 /* Map the region fd (inherited) in the child itself and store to it. */
 static void map_and_touch(void *arg)
@@ -160,29 +35,6 @@ static void map_and_touch(void *arg)
 	touch(p);
 }
 
-static sigjmp_buf sigbus_jmp;
-
-static void on_sigbus(int sig)
-{
-	(void)sig;
-	siglongjmp(sigbus_jmp, 1);
-}
-
-/* Store to p in this process: 1 if that raised SIGBUS. */
-static int sigbus_on_touch(void *p)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	int faulted = 0;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(sigbus_jmp, 1) == 0)
-		touch(p);
-	else
-		faulted = 1;
-	sigaction(SIGBUS, &old, NULL);
-	return faulted;
-}
-
 static void exit_with_live_mapping(void *arg)
 {
 	int ctrl = *(int *)arg;
@@ -192,24 +44,6 @@ static void exit_with_live_mapping(void *arg)
 	if (p != MAP_FAILED)
 		memset(p, 0x5a, 4096);
 	_exit(0);	/* no munmap, no close */
-}
-
-static void fill(unsigned char *p, size_t n, unsigned char seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (unsigned char)(i * 13 + seed);
-}
-
-static int same(const unsigned char *p, size_t n, unsigned char seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != (unsigned char)(i * 13 + seed))
-			return 0;
-	return 1;
 }
 
 static void test_info(int ctrl, long long *free0)
@@ -398,55 +232,6 @@ static void test_lifetime(int ctrl, long long free0)
 	result(cmb_free(ctrl) == free0, "after 1000 cycles cmb_free is back to %lld", free0);
 }
 
-#define P2P_MAP_TEST "/sys/kernel/debug/p2p_map_test/map"
-
-/*
- * p2p_map then p2p_unmap [p, p+len) for the PCI device bdf, through the
- * test module. Returns the exporter's errno (0 on success) and the first
- * and last page's DMA address; -1000 if the module is not loaded.
- */
-static long p2p_map_as(const char *bdf, void *p, size_t len, int for_write,
-		       unsigned long long *first, unsigned long long *last)
-{
-	char buf[128];
-	long ret = -1000;
-	int fd = open(P2P_MAP_TEST, O_RDWR);
-	int n;
-
-	if (fd < 0 || !bdf)
-		goto out;
-	n = snprintf(buf, sizeof(buf), "%s %lx %zx %d", bdf, (unsigned long)p, len, for_write);
-	if (write(fd, buf, n) != n || lseek(fd, 0, SEEK_SET) != 0)
-		goto out;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		goto out;
-	buf[n] = 0;
-	if (sscanf(buf, "ret=%ld first=%llx last=%llx", &ret, first, last) != 3)
-		ret = -1000;
-out:
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
-
-/* The kernel log has a line naming both words. */
-static int kernel_log_has(const char *a, const char *b)
-{
-	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	char *buf, *line;
-	int found = 0;
-
-	if (len <= 0 || !(buf = calloc(1, len + 1)))
-		return 0;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
-	for (line = strtok(len > 0 ? buf : NULL, "\n"); line && !found;
-	     line = strtok(NULL, "\n"))
-		found = strstr(line, a) && strstr(line, b);
-	free(buf);
-	return found;
-}
-
 static void test_p2p_map(int ctrl, long long free0)
 {
 	const char *edu = getenv("EDU_SWITCH"), *far = getenv("EDU_ROOT_BUS");
@@ -508,17 +293,6 @@ static void test_reset(int ctrl, long long free0)
 	munmap(p, size);
 	close(fd);
 	result(cmb_free(ctrl) == free0, "memory returned after the reset test");
-}
-
-static int write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return ret;
 }
 
 /* Unbinding the driver revokes every region for good; rebinding works. */

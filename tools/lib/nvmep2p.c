@@ -574,11 +574,15 @@ int nvmep2p_queue_resync(struct nvmep2p_queue *q,
 		return ret;
 	if (info.state == NVME_P2P_QUEUE_REVOKED)
 		return -ENODEV;
-	if (info.state != NVME_P2P_QUEUE_LIVE)
+	if (info.state == NVME_P2P_QUEUE_RESETTING)
 		return -EAGAIN;
 	if (info.generation == q->priv->ring_generation)
 		return 0;
 	nr_lost = nvmep2p__queue_reset_rings(q, lost, arg);
+	/* The kernel keeps a reset queue stopped until we restart from 0. */
+	if (info.state == NVME_P2P_QUEUE_STOPPED &&
+	    ioctl(nvmep2p_queue_fd(q), NVME_P2P_IOCTL_QUEUE_RESUME))
+		return -errno;	/* generation kept: the next call retries */
 	q->priv->ring_generation = info.generation;
 	return (int)nr_lost;
 }

@@ -164,14 +164,18 @@ struct nvme_p2p_region_create {
  * Closing the descriptor (the last reference: mappings hold one) deletes
  * the queue pair on the controller and frees its memory.
  *
- * Across a controller reset the queue survives: the reset invalidates
- * every mapping and importer of it (commands in flight are lost), then
- * the driver creates the pair again at the same qid and memory with empty
- * rings (head = tail = 0, CQ phase 1) and bumps the generation. poll()
- * reports EPOLLPRI when the generation differs from the one the last
- * NVME_P2P_IOCTL_QUEUE_INFO on this queue returned, and EPOLLERR |
- * EPOLLHUP once the queue is revoked for good (controller removed, or not
- * re-created after a reset).
+ * Across a controller reset the queue survives, stopped: the reset
+ * invalidates every mapping and importer of it (commands in flight are
+ * lost), and once the controller is back the queue is stopped at a new
+ * generation: it keeps its queue ID, memory and mmap offsets, but does not
+ * exist on the controller, so doorbell writes with tails from before the
+ * reset cannot make it run stale entries. poll() reports EPOLLPRI when the
+ * generation differs from the one the last NVME_P2P_IOCTL_QUEUE_INFO on
+ * this queue returned. The owner resets its ring positions (head = tail =
+ * 0, CQ phase 1) and calls NVME_P2P_IOCTL_QUEUE_RESUME, which creates the
+ * pair on the controller again with empty rings. poll() reports EPOLLERR |
+ * EPOLLHUP once the queue is revoked for good (controller removed, or its
+ * queue ID no longer granted after a reset).
  *
  * Errors: EPERM (no CAP_SYS_ADMIN), EINVAL (depth out of range, unknown
  * flags or placement, nonzero reserved or output fields), EOPNOTSUPP (no
@@ -200,19 +204,20 @@ struct nvme_p2p_queue_create {
 #define NVME_P2P_QUEUE_LIVE		0  /* on the controller */
 #define NVME_P2P_QUEUE_RESETTING	1  /* controller reset under way */
 #define NVME_P2P_QUEUE_REVOKED		2  /* gone for good; only close() */
+#define NVME_P2P_QUEUE_STOPPED		3  /* reset done: QUEUE_RESUME re-creates it */
 
 /**
  * struct nvme_p2p_queue_info - NVME_P2P_IOCTL_QUEUE_INFO, on a queue fd
  * @argsz: in: sizeof(struct nvme_p2p_queue_info)
  * @flags: out: the NVME_P2P_QUEUE_* flags it was created with
  * @qid: out: queue ID
- * @state: out: NVME_P2P_QUEUE_LIVE, _RESETTING or _REVOKED
+ * @state: out: NVME_P2P_QUEUE_LIVE, _RESETTING, _STOPPED or _REVOKED
  * @sq_placement: out: NVME_P2P_SQ_CMB_REQUIRED (in the CMB) or
  *	NVME_P2P_SQ_HOST
  * @cq_placement: out: NVME_P2P_CQ_HOST or NVME_P2P_CQ_CMB
  * @reserved0: must be zero
  * @depth: out: entries per ring
- * @generation: out: bumped each time a reset re-created the queue
+ * @generation: out: bumped each time a reset stopped the queue
  * @sq_bytes: out: mmap length of the SQ ring (page aligned)
  * @cq_bytes: out: mmap length of the CQ ring (page aligned)
  * @db_bytes: out: mmap length of the doorbell mapping (page aligned)
@@ -224,7 +229,15 @@ struct nvme_p2p_queue_create {
  * @max_transfer: out: largest data transfer of one command, bytes
  * @reserved: must be zero
  *
+ * Side effect: acknowledges the generation, which clears poll()'s
+ * EPOLLPRI.
+ *
  * Errors: ENOTTY (not a queue descriptor), EINVAL, EFAULT, E2BIG.
+ *
+ * NVME_P2P_IOCTL_QUEUE_RESUME (no argument), on a queue fd: create a
+ * stopped queue on the controller again, rings empty. 0 if it is live
+ * (already resumed). Errors: EAGAIN (reset still under way), ENODEV
+ * (revoked), EIO (the controller refused), ENOTTY.
  */
 struct nvme_p2p_queue_info {
 	__u32 argsz;
@@ -292,7 +305,7 @@ struct nvme_p2p_peer {
  * @type: NVME_P2P_ENTRY_REGION or NVME_P2P_ENTRY_QUEUE
  * @flags: the flags it was created with
  * @pid: process that created it (in the caller's pid namespace, 0 if none)
- * @state: queues: NVME_P2P_QUEUE_LIVE/_RESETTING/_REVOKED; regions: 0
+ * @state: queues: NVME_P2P_QUEUE_LIVE/_RESETTING/_STOPPED/_REVOKED; regions: 0
  *	live, NVME_P2P_QUEUE_REVOKED revoked
  * @sq_placement: queues: as in nvme_p2p_queue_info
  * @cq_placement: queues: as in nvme_p2p_queue_info
@@ -363,5 +376,6 @@ struct nvme_p2p_list {
 #define NVME_P2P_IOCTL_LIST		_IOWR('N', 0xc4, struct nvme_p2p_list)
 /* on a queue descriptor */
 #define NVME_P2P_IOCTL_QUEUE_INFO	_IOWR('N', 0xc8, struct nvme_p2p_queue_info)
+#define NVME_P2P_IOCTL_QUEUE_RESUME	_IO('N', 0xc9)
 
 #endif /* _UAPI_LINUX_NVME_P2P_H */

@@ -1,0 +1,840 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM test: exported I/O queue pairs of the nvme-p2p exporter, through the
+ * raw uapi (no library: this checks the kernel's side of the contract).
+ * Runs in the testbed guest as root; prints TAP.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/nvme_ioctl.h>
+
+#include "p2p_test.h"
+
+#define QDEPTH 64
+#define NSID 1
+#define LBA_BASE_BYTES (64 * MiB)	/* exported I/O stays above this */
+#define FIO_OFFSET "512M"		/* blk-mq I/O alongside stays above this */
+
+struct sqe {
+	uint8_t opcode, flags;
+	uint16_t cid;
+	uint32_t nsid;
+	uint64_t rsvd, mptr, prp1, prp2;
+	uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+};
+
+struct cqe {
+	uint32_t result, rsvd;
+	uint16_t sq_head, sq_id, cid, status;
+};
+
+_Static_assert(sizeof(struct sqe) == 64, "SQE is 64 bytes");
+_Static_assert(sizeof(struct cqe) == 16, "CQE is 16 bytes");
+
+/* An exported queue as this test drives it. */
+struct xq {
+	int fd;
+	struct nvme_p2p_queue_info qi;
+	void *sq, *cq, *db;
+	volatile uint32_t *sq_db, *cq_db;
+	unsigned int tail, head, phase;
+	uint16_t next_cid;
+};
+
+/* A region with its CPU view. */
+struct buf {
+	int fd;
+	struct nvme_p2p_region_create rc;
+	unsigned char *p;
+};
+
+static unsigned int lba_size = 512;
+static char ns_dev[64];
+
+static int queue_create(int ctrl, uint32_t depth, uint8_t sqp, uint8_t cqp,
+			uint32_t flags, struct nvme_p2p_queue_create *out)
+{
+	struct nvme_p2p_queue_create qc = {
+		.argsz = sizeof(qc), .flags = flags, .depth = depth,
+		.sq_placement = sqp, .cq_placement = cqp,
+	};
+	int fd = ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc);
+
+	if (out)
+		*out = qc;
+	return fd;
+}
+
+static int queue_info(int fd, struct nvme_p2p_queue_info *qi)
+{
+	memset(qi, 0, sizeof(*qi));
+	qi->argsz = sizeof(*qi);
+	return ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, qi);
+}
+
+static void *map_part(int fd, uint64_t off, size_t len)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+}
+
+static void xq_reset_state(struct xq *q)
+{
+	q->tail = q->head = 0;
+	q->phase = 1;
+}
+
+static int xq_open(int ctrl, uint8_t sqp, uint32_t flags, struct xq *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->fd = queue_create(ctrl, QDEPTH, sqp, NVME_P2P_CQ_HOST, flags, NULL);
+	if (q->fd < 0 || queue_info(q->fd, &q->qi))
+		return -1;
+	q->sq = map_part(q->fd, NVME_P2P_QUEUE_OFF_SQ, q->qi.sq_bytes);
+	q->cq = map_part(q->fd, NVME_P2P_QUEUE_OFF_CQ, q->qi.cq_bytes);
+	q->db = map_part(q->fd, NVME_P2P_QUEUE_OFF_DB, q->qi.db_bytes);
+	if (q->sq == MAP_FAILED || q->cq == MAP_FAILED || q->db == MAP_FAILED)
+		return -1;
+	q->sq_db = (uint32_t *)((char *)q->db + q->qi.sq_db_offset);
+	q->cq_db = (uint32_t *)((char *)q->db + q->qi.cq_db_offset);
+	xq_reset_state(q);
+	return 0;
+}
+
+static void xq_close(struct xq *q)
+{
+	munmap(q->sq, q->qi.sq_bytes);
+	munmap(q->cq, q->qi.cq_bytes);
+	munmap(q->db, q->qi.db_bytes);
+	close(q->fd);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Submit one command and wait for its completion: the SQE goes out with
+ * 8-byte stores (the SQ may be write-combined CMB), a store fence orders
+ * them before the doorbell. Returns the status code and type, or -1 on no
+ * completion within the timeout.
+ */
+static int xq_cmd(struct xq *q, struct sqe *cmd, struct cqe *out, double timeout)
+{
+	volatile uint64_t *slot = (uint64_t *)((char *)q->sq + q->tail * sizeof(*cmd));
+	volatile struct cqe *c;
+	const uint64_t *src;
+	double deadline = now() + timeout;
+	unsigned int i;
+
+	cmd->cid = q->next_cid++;
+	src = (const uint64_t *)cmd;
+	for (i = 0; i < sizeof(*cmd) / 8; i++)
+		slot[i] = src[i];
+	/* A compiler barrier too: data buffer stores must not sink below. */
+	__asm__ __volatile__("sfence" ::: "memory");
+	q->tail = (q->tail + 1) % q->qi.depth;
+	*q->sq_db = q->tail;
+
+	c = (struct cqe *)((char *)q->cq + q->head * sizeof(*c));
+	while ((c->status & 1) != q->phase) {
+		if (now() > deadline)
+			return -1;
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (out)
+		*out = *(struct cqe *)c;
+	if (++q->head == q->qi.depth) {
+		q->head = 0;
+		q->phase ^= 1;
+	}
+	*q->cq_db = q->head;
+	return (c->status >> 1) & 0x7ff;	/* SCT and SC */
+}
+
+/* READ (0x02) or WRITE (0x01) of len bytes at byte offset pos, one command. */
+static int xq_rw(struct xq *q, uint8_t opcode, uint64_t pos, uint64_t addr,
+		 size_t len, struct buf *prp, struct cqe *out)
+{
+	struct sqe cmd = { .opcode = opcode, .nsid = NSID, .prp1 = addr };
+	uint64_t *list = (uint64_t *)prp->p;
+	size_t i;
+
+	if (len > 2 * 4096) {
+		for (i = 1; i * 4096 < len; i++)
+			list[i - 1] = addr + i * 4096;
+		cmd.prp2 = prp->rc.bus_addr;
+	} else if (len > 4096) {
+		cmd.prp2 = addr + 4096;
+	}
+	cmd.cdw10 = (uint32_t)(pos / lba_size);
+	cmd.cdw11 = (uint32_t)((pos / lba_size) >> 32);
+	cmd.cdw12 = (uint32_t)(len / lba_size - 1);
+	return xq_cmd(q, &cmd, out, 10.0);
+}
+
+/* Move len bytes at most max_transfer per command. */
+static int xq_io(struct xq *q, uint8_t opcode, uint64_t pos, uint64_t addr,
+		 size_t len, struct buf *prp)
+{
+	size_t done, chunk;
+	int st;
+
+	for (done = 0; done < len; done += chunk) {
+		chunk = len - done < q->qi.max_transfer ? len - done : q->qi.max_transfer;
+		st = xq_rw(q, opcode, pos + done, addr + done, chunk, prp, NULL);
+		if (st)
+			return st;
+	}
+	return 0;
+}
+
+static int buf_open(int ctrl, size_t size, uint32_t flags, struct buf *b)
+{
+	b->fd = region(ctrl, size, flags, &b->rc);
+	b->p = b->fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE,
+					     MAP_SHARED, b->fd, 0);
+	return b->p == MAP_FAILED ? -1 : 0;
+}
+
+static void buf_close(struct buf *b, size_t size)
+{
+	munmap(b->p, size);
+	close(b->fd);
+}
+
+/* The block device's view, read with O_DIRECT. */
+static int blockdev_same(uint64_t pos, size_t len, unsigned char seed)
+{
+	void *mem;
+	int fd, ok = 0;
+
+	if (posix_memalign(&mem, 4096, len))
+		return 0;
+	fd = open(ns_dev, O_RDONLY | O_DIRECT);
+	if (fd >= 0 && pread(fd, mem, len, pos) == (ssize_t)len)
+		ok = same(mem, len, seed);
+	if (fd >= 0)
+		close(fd);
+	free(mem);
+	return ok;
+}
+
+/* BAR bar's range from sysfs (CPU addresses; the same as bus ones on x86). */
+static int bar_range(int bar, unsigned long long *start, unsigned long long *end)
+{
+	char path[512], line[256];
+	unsigned long long s = 0, e = 0, fl;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%sresource", pci_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	for (i = 0; i <= bar && fgets(line, sizeof(line), f); i++)
+		sscanf(line, "%llx %llx %llx", &s, &e, &fl);
+	fclose(f);
+	*start = s;
+	*end = e;
+	return i == bar + 1 ? 0 : -1;
+}
+
+static void test_info(int ctrl, long long free0, struct nvme_p2p_info *in)
+{
+	char path[512];
+	long long max_kb;
+
+	result(info(ctrl, in) == 0, "INFO succeeds");
+	result(in->queues_reserved == 8, "INFO: 8 queue IDs reserved (nvme.p2p_queues=8): %u",
+	       in->queues_reserved);
+	result(in->first_qid >= 2, "INFO: reserved qids start above blk-mq's (first %u)",
+	       in->first_qid);
+	result(in->queues_used == 0, "INFO: none in use (%u)", in->queues_used);
+	result(in->max_queue_depth == 2048, "INFO: max depth is QEMU's MQES + 1 (%u)",
+	       in->max_queue_depth);
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/max_hw_sectors_kb", ns_dev + 5);
+	max_kb = -1;
+	{
+		FILE *f = fopen(path, "r");
+
+		if (f) {
+			if (fscanf(f, "%lld", &max_kb) != 1)
+				max_kb = -1;
+			fclose(f);
+		}
+	}
+	result(in->max_transfer && in->max_transfer == max_kb * 1024,
+	       "INFO: max_transfer %u equals the block queue's max_hw_sectors_kb %lld",
+	       in->max_transfer, max_kb);
+	result((long long)in->kernel_cmb_bytes == (long long)in->cmb_size - free0,
+	       "INFO: kernel_cmb_bytes %llu is all the CMB in use before any export",
+	       (unsigned long long)in->kernel_cmb_bytes);
+}
+
+static void test_create_errors(int ctrl, const struct nvme_p2p_info *in)
+{
+	struct nvme_p2p_queue_create qc;
+
+	expect_err(queue_create(ctrl, 0, 0, 0, 0, NULL), EINVAL, "QUEUE depth 0");
+	expect_err(queue_create(ctrl, 1, 0, 0, 0, NULL), EINVAL, "QUEUE depth 1");
+	expect_err(queue_create(ctrl, in->max_queue_depth + 1, 0, 0, 0, NULL), EINVAL,
+		   "QUEUE depth above max_queue_depth");
+	expect_err(queue_create(ctrl, 8, 0, 0, 1U << 9, NULL), EINVAL, "QUEUE unknown flag");
+	expect_err(queue_create(ctrl, 8, 3, 0, 0, NULL), EINVAL, "QUEUE unknown SQ placement");
+	expect_err(queue_create(ctrl, 8, 0, 2, 0, NULL), EINVAL, "QUEUE unknown CQ placement");
+	expect_err(queue_create(ctrl, 8, 0, NVME_P2P_CQ_CMB, 0, NULL), EOPNOTSUPP,
+		   "QUEUE CQ in the CMB without CMBSZ.CQS");
+	memset(&qc, 0, sizeof(qc));
+	qc.argsz = sizeof(qc);
+	qc.depth = 8;
+	qc.reserved[3] = 1;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE nonzero reserved");
+	memset(&qc, 0, sizeof(qc));
+	qc.argsz = sizeof(qc);
+	qc.depth = 8;
+	qc.qid = 5;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE nonzero qid (an output)");
+	memset(&qc, 0, sizeof(qc));
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE argsz 0");
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, (void *)8), EFAULT, "QUEUE bad pointer");
+}
+
+/* More queues than reserved: EBUSY; every qid distinct and in range. */
+static void test_exhaust(int ctrl, const struct nvme_p2p_info *in0, long long free0)
+{
+	int fds[8], i, ok = 1, distinct = 1;
+	unsigned int seen = 0;
+	struct nvme_p2p_info in;
+
+	for (i = 0; i < 8; i++) {
+		struct nvme_p2p_queue_create qc;
+
+		fds[i] = queue_create(ctrl, 16, NVME_P2P_SQ_CMB_REQUIRED, 0, 0, &qc);
+		if (fds[i] < 0 || qc.qid < in0->first_qid || qc.qid >= in0->first_qid + 8)
+			ok = 0;
+		else if (seen & (1U << (qc.qid - in0->first_qid)))
+			distinct = 0;
+		else
+			seen |= 1U << (qc.qid - in0->first_qid);
+	}
+	result(ok && distinct, "8 queues created, qids distinct within [%u, %u)",
+	       in0->first_qid, in0->first_qid + 8);
+	info(ctrl, &in);
+	result(in.queues_used == 8, "INFO queues_used 8 (%u)", in.queues_used);
+	expect_err(queue_create(ctrl, 16, 0, 0, 0, NULL), EBUSY, "a 9th queue");
+	for (i = 0; i < 8; i++)
+		close(fds[i]);
+	info(ctrl, &in);
+	result(in.queues_used == 0 && (long long)in.cmb_free == free0,
+	       "closing them frees qids and CMB (used %u)", in.queues_used);
+}
+
+static void unprivileged(void *arg)
+{
+	int ctrl = *(int *)arg, fd;
+
+	if (setresuid(65534, 65534, 65534))
+		_exit(3);
+	fd = queue_create(ctrl, 16, 0, 0, 0, NULL);
+	if (fd >= 0 || errno != EPERM)
+		_exit(4);
+	fd = region(ctrl, 4096, 0, NULL);
+	_exit(fd >= 0 ? 0 : 5);
+}
+
+static int child_exit(void (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_mmap_errors(int ctrl)
+{
+	struct nvme_p2p_queue_info qi;
+	struct buf b;
+	int fd = queue_create(ctrl, QDEPTH, NVME_P2P_SQ_CMB_REQUIRED, 0, 0, NULL);
+
+	if (fd < 0 || queue_info(fd, &qi)) {
+		result(0, "queue for the mmap tests");
+		return;
+	}
+	expect_err(mmap(NULL, qi.sq_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0),
+		   EINVAL, "mmap SQ MAP_PRIVATE");
+	expect_err(map_part(fd, NVME_P2P_QUEUE_OFF_SQ, qi.sq_bytes + 4096), EINVAL,
+		   "mmap SQ longer than the ring");
+	expect_err(map_part(fd, NVME_P2P_QUEUE_OFF_CQ + 4096, 4096), EINVAL,
+		   "mmap inside the CQ, not at its offset");
+	expect_err(map_part(fd, NVME_P2P_QUEUE_OFF_DB + 0x10000000ULL, qi.db_bytes), EINVAL,
+		   "mmap at an unknown offset");
+	expect_err(map_part(fd, NVME_P2P_QUEUE_OFF_DB, qi.db_bytes * 2), EINVAL,
+		   "mmap of more than the doorbell page");
+	qi.reserved[0] = 1;
+	expect_err(ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, &qi), EINVAL, "QUEUE_INFO nonzero reserved");
+	expect_err(queue_info(ctrl, &qi), ENOTTY, "QUEUE_INFO on the controller");
+	if (!buf_open(ctrl, 4096, 0, &b)) {
+		expect_err(queue_info(b.fd, &qi), ENOTTY, "QUEUE_INFO on a region");
+		buf_close(&b, 4096);
+	}
+	result(child_exit(unprivileged, &ctrl) == 0,
+	       "unprivileged: QUEUE_CREATE gives EPERM, REGION_CREATE still works");
+	close(fd);
+	expect_err(queue_info(fd, &qi), EBADF, "QUEUE_INFO after close");
+	expect_err(close(fd), EBADF, "double close");
+	expect_err(region(ctrl, NVME_P2P_HOST_REGION_MAX + 4096, NVME_P2P_REGION_HOST, NULL),
+		   E2BIG, "host region above NVME_P2P_HOST_REGION_MAX");
+}
+
+/* Write a pattern through the queue, read it back three ways. */
+static void test_io(int ctrl, uint8_t sqp, const char *what, long long free0)
+{
+	static const size_t sizes[] = { 4096, 8192, 65536, 512 * 1024, 1024 * 1024 };
+	struct buf src, dst, host, prp;
+	unsigned long long b2s, b2e, b0s, b0e;
+	struct cqe cqe;
+	struct xq q;
+	size_t i;
+	int st;
+
+	if (xq_open(ctrl, sqp, 0, &q) || buf_open(ctrl, MiB, 0, &src) ||
+	    buf_open(ctrl, MiB, 0, &dst) || buf_open(ctrl, MiB, NVME_P2P_REGION_HOST, &host) ||
+	    buf_open(ctrl, 4096, NVME_P2P_REGION_HOST, &prp)) {
+		result(0, "%s: queue and regions set up: %s", what, strerror(errno));
+		return;
+	}
+	result(q.qi.state == NVME_P2P_QUEUE_LIVE && q.qi.depth == QDEPTH &&
+	       q.qi.sq_placement == sqp, "%s: qid %u live, depth %u", what, q.qi.qid,
+	       q.qi.depth);
+	bar_range(2, &b2s, &b2e);
+	if (sqp == NVME_P2P_SQ_CMB_REQUIRED)
+		result(q.qi.sq_addr >= b2s && q.qi.sq_addr + q.qi.sq_bytes - 1 <= b2e,
+		       "%s: SQ at 0x%llx lies in BAR2 [0x%llx, 0x%llx]", what,
+		       (unsigned long long)q.qi.sq_addr, b2s, b2e);
+	else
+		result(q.qi.sq_addr < b2s || q.qi.sq_addr > b2e,
+		       "%s: SQ at 0x%llx is outside the CMB", what,
+		       (unsigned long long)q.qi.sq_addr);
+	bar_range(0, &b0s, &b0e);
+	result(q.qi.db_addr + q.qi.sq_db_offset == b0s + 0x1000 + 8ULL * q.qi.qid &&
+	       q.qi.sq_db_offset + 4 == q.qi.cq_db_offset,
+	       "%s: SQ/CQ doorbells at BAR0 + 0x1000 + 8 * qid (+4)", what);
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t len = sizes[i];
+		uint64_t pos = LBA_BASE_BYTES + i * 2 * MiB + (sqp == NVME_P2P_SQ_HOST) * 16 * MiB;
+		unsigned char seed = (unsigned char)(i * 7 + sqp);
+
+		fill(src.p, len, seed);
+		memset(dst.p, 0, len);
+		memset(host.p, 0, len);
+		st = xq_io(&q, 0x01, pos, src.rc.bus_addr, len, &prp);
+		result(st == 0, "%s: WRITE %zu KiB from a CMB region: status 0x%x", what,
+		       len / 1024, st);
+		st = xq_io(&q, 0x02, pos, dst.rc.bus_addr, len, &prp);
+		result(st == 0 && same(dst.p, len, seed),
+		       "%s: READ %zu KiB into another CMB region matches", what, len / 1024);
+		st = xq_io(&q, 0x02, pos, host.rc.bus_addr, len, &prp);
+		result(st == 0 && same(host.p, len, seed),
+		       "%s: READ %zu KiB into a host region matches", what, len / 1024);
+		result(blockdev_same(pos, len, seed),
+		       "%s: the block device reads the same %zu KiB", what, len / 1024);
+	}
+	fill(host.p, 65536, 99);
+	result(xq_io(&q, 0x01, LBA_BASE_BYTES + 40 * MiB, host.rc.bus_addr, 65536, &prp) == 0 &&
+	       blockdev_same(LBA_BASE_BYTES + 40 * MiB, 65536, 99),
+	       "%s: WRITE from a host region lands on the disk", what);
+	st = xq_rw(&q, 0x02, 4ULL << 30, dst.rc.bus_addr, 4096, &prp, &cqe);
+	result(st == 0x80, "%s: READ beyond the namespace: LBA Out of Range (0x%x)", what, st);
+	result(cqe.sq_id == q.qi.qid, "%s: the CQE names the exported SQ (%u)", what, cqe.sq_id);
+	xq_close(&q);
+	buf_close(&src, MiB);
+	buf_close(&dst, MiB);
+	buf_close(&host, MiB);
+	buf_close(&prp, 4096);
+	result(cmb_free(ctrl) == free0, "%s: CMB free bytes back after close", what);
+}
+
+/* A controller without CMB: CMB required fails, CMB preferred falls back. */
+static void test_no_cmb(void)
+{
+	char save_dir[256], save_name[32];
+	struct nvme_p2p_queue_info qi;
+	int ctrl, fd;
+
+	memcpy(save_dir, pci_dir, sizeof(save_dir));
+	memcpy(save_name, ctrl_name, sizeof(save_name));
+	ctrl = open_ctrl("data0");
+	if (ctrl < 0) {
+		result(0, "open data0");
+		return;
+	}
+	expect_err(queue_create(ctrl, 16, NVME_P2P_SQ_CMB_REQUIRED, 0, 0, NULL), ENOSPC,
+		   "no CMB: SQ in the CMB required");
+	fd = queue_create(ctrl, 16, NVME_P2P_SQ_CMB_PREFERRED, 0, 0, NULL);
+	result(fd >= 0 && !queue_info(fd, &qi) && qi.sq_placement == NVME_P2P_SQ_HOST,
+	       "no CMB: CMB preferred falls back to host memory");
+	close(fd);
+	close(ctrl);
+	memcpy(pci_dir, save_dir, sizeof(save_dir));
+	memcpy(ctrl_name, save_name, sizeof(save_name));
+}
+
+static void test_no_cpu_map(int ctrl)
+{
+	struct xq q;
+
+	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED,
+		    NVME_P2P_QUEUE_SQ_NO_CPU_MAP | NVME_P2P_QUEUE_DB_NO_CPU_MAP, &q)) {
+		result(0, "NO_CPU_MAP queue mapped: %s", strerror(errno));
+		return;
+	}
+	result(sigbus_on_touch(q.sq), "SQ_NO_CPU_MAP: a CPU store to the SQ raises SIGBUS");
+	result(sigbus_on_touch((void *)q.sq_db), "DB_NO_CPU_MAP: a CPU store to the doorbell raises SIGBUS");
+	result(((volatile struct cqe *)q.cq)->status == 0, "the CQ is still CPU-readable");
+	xq_close(&q);
+}
+
+static void test_p2p_map(int ctrl)
+{
+	const char *edu = getenv("EDU_SWITCH"), *far = getenv("EDU_ROOT_BUS");
+	unsigned long long first = 0, last = 0;
+	struct xq q;
+	long ret;
+
+	if (access(P2P_MAP_TEST, W_OK) || !edu || !far) {
+		result(0, "p2p_map test module and both edus present");
+		return;
+	}
+	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q)) {
+		result(0, "queue for p2p_map");
+		return;
+	}
+	ret = p2p_map_as(edu, q.sq, q.qi.sq_bytes, 1, &first, &last);
+	result(ret == 0 && first == q.qi.sq_addr,
+	       "p2p_map of the SQ for the edu behind the switch: its bus address 0x%llx", first);
+	ret = p2p_map_as(edu, q.db, q.qi.db_bytes, 1, &first, &last);
+	result(ret == 0 && first == q.qi.db_addr,
+	       "p2p_map of the doorbell page for it: BAR0 bus address 0x%llx (%ld)", first, ret);
+	ret = p2p_map_as(edu, q.cq, q.qi.cq_bytes, 0, &first, &last);
+	result(ret == 0 && first, "p2p_map of the host-memory CQ for it: 0x%llx", first);
+	ret = p2p_map_as(far, q.db, q.qi.db_bytes, 1, &first, &last);
+	result(ret == -EREMOTEIO, "p2p_map of the doorbells for the root-bus edu: EREMOTEIO (%ld)", ret);
+	result(kernel_log_has(far, "cannot reach the doorbells"),
+	       "the kernel log says the root-bus edu cannot reach the doorbells");
+	xq_close(&q);
+}
+
+static void test_peer_and_list(int ctrl)
+{
+	const char *edu = getenv("EDU_SWITCH"), *far = getenv("EDU_ROOT_BUS");
+	struct nvme_p2p_list_entry ents[4];
+	struct nvme_p2p_list l = { .argsz = sizeof(l), .entry_size = sizeof(ents[0]) };
+	struct nvme_p2p_peer pr;
+	unsigned int dom, bus, dev, fn, i, qseen = 0, rseen = 0;
+	int ret;
+	struct buf b;
+	struct xq q;
+
+	if (edu && sscanf(edu, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) == 4) {
+		memset(&pr, 0, sizeof(pr));
+		pr.argsz = sizeof(pr);
+		pr.domain = dom;
+		pr.bus = bus;
+		pr.devfn = dev << 3 | fn;
+		ret = ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr);
+		result(!ret && pr.reach == NVME_P2P_PEER_VIA_SWITCH && pr.distance > 0,
+		       "PEER: the edu behind the switch reaches it via the switch (distance %d)",
+		       pr.distance);
+	}
+	if (far && sscanf(far, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) == 4) {
+		memset(&pr, 0, sizeof(pr));
+		pr.argsz = sizeof(pr);
+		pr.domain = dom;
+		pr.bus = bus;
+		pr.devfn = dev << 3 | fn;
+		ret = ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr);
+		result(!ret && pr.reach == NVME_P2P_PEER_UNREACHABLE && pr.distance == -1,
+		       "PEER: the root-bus edu cannot reach it (distance %d)", pr.distance);
+	}
+	memset(&pr, 0, sizeof(pr));
+	pr.argsz = sizeof(pr);
+	pr.bus = 0xfe;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr), ENODEV, "PEER of a device that does not exist");
+	pr.flags = 1;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr), EINVAL, "PEER nonzero flags");
+
+	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q) || buf_open(ctrl, 8192, 0, &b)) {
+		result(0, "queue and region for LIST");
+		return;
+	}
+	for (i = 0; i < 3; i++)
+		xq_rw(&q, 0x02, LBA_BASE_BYTES, b.rc.bus_addr, 4096, &b, NULL);
+	l.nr_entries = 4;
+	l.entries = (uintptr_t)ents;
+	ret = ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l);
+	result(!ret && l.nr_entries == 2, "LIST: one queue and one region (%u entries)",
+	       l.nr_entries);
+	for (i = 0; i < 2 && i < l.nr_entries; i++) {
+		struct nvme_p2p_list_entry *e = &ents[i];
+
+		if (e->type == NVME_P2P_ENTRY_QUEUE && e->qid == q.qi.qid && e->pid == getpid() &&
+		    e->depth == QDEPTH && e->state == NVME_P2P_QUEUE_LIVE &&
+		    e->addr == q.qi.sq_addr && e->cq_tail == 3 && e->sq_head == 3)
+			qseen = 1;
+		if (e->type == NVME_P2P_ENTRY_REGION && e->pid == getpid() &&
+		    e->size == 8192 && e->addr == b.rc.bus_addr)
+			rseen = 1;
+	}
+	result(qseen, "LIST: the queue with its qid, pid, state, SQ address, sq_head 3, cq_tail 3");
+	result(rseen, "LIST: the region with its pid, size and bus address");
+	l.nr_entries = 1;
+	result(!ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l) && l.nr_entries == 2,
+	       "LIST with room for one still counts both");
+	l.entry_size = 8;
+	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l), EINVAL, "LIST entry_size too small");
+	xq_close(&q);
+	buf_close(&b, 8192);
+	l.entry_size = sizeof(ents[0]);
+	l.nr_entries = 4;
+	result(!ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l) && l.nr_entries == 0,
+	       "LIST: empty after close");
+}
+
+/* A reset while exported I/O and blk-mq fio verify both run. */
+static void test_reset(int ctrl, long long free0)
+{
+	struct pollfd pfd;
+	struct buf src, dst, prp;
+	struct xq q;
+	pid_t fio, resetter;
+	int status, i, st, gen_seen = 0, lost = 0;
+	double deadline;
+	char arg_fn[96];
+
+	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q) || buf_open(ctrl, 65536, 0, &src) ||
+	    buf_open(ctrl, 65536, 0, &dst) || buf_open(ctrl, 4096, NVME_P2P_REGION_HOST, &prp)) {
+		result(0, "reset test set-up");
+		return;
+	}
+	snprintf(arg_fn, sizeof(arg_fn), "--filename=%s", ns_dev);
+	fio = fork();
+	if (fio == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execlp("fio", "fio", "--name=blkmq", arg_fn, "--ioengine=io_uring", "--direct=1",
+		       "--rw=randwrite", "--bs=4k", "--iodepth=4", "--offset=" FIO_OFFSET,
+		       "--size=8M", "--verify=crc32c", "--do_verify=1", "--loops=4",
+		       "--verify_state_save=0",
+		       (char *)NULL);
+		_exit(127);
+	}
+	resetter = fork();
+	if (resetter == 0) {
+		usleep(300 * 1000);
+		_exit(ioctl(ctrl, NVME_IOCTL_RESET) ? 1 : 0);
+	}
+	fill(src.p, 65536, 42);
+	pfd.fd = q.fd;
+	pfd.events = POLLPRI;
+	deadline = now() + 60;
+	/* Exported I/O until the reset's new generation shows. */
+	for (i = 0; !gen_seen && now() < deadline; i++) {
+		st = xq_rw(&q, i & 1 ? 0x02 : 0x01, LBA_BASE_BYTES + 48 * MiB,
+			   i & 1 ? dst.rc.bus_addr : src.rc.bus_addr, 16384, &prp, NULL);
+		if (st)
+			lost++;
+		if (poll(&pfd, 1, st ? 1000 : 0) == 1 && (pfd.revents & POLLPRI))
+			gen_seen = 1;
+	}
+	waitpid(resetter, &status, 0);
+	result(WIFEXITED(status) && WEXITSTATUS(status) == 0, "controller reset during exported I/O");
+	result(gen_seen, "poll() on the queue reports POLLPRI after the reset (%d commands, %d lost)",
+	       i, lost);
+	queue_info(q.fd, &q.qi);
+	result(q.qi.state == NVME_P2P_QUEUE_STOPPED && q.qi.generation == 1,
+	       "the queue is stopped at generation %u, same qid %u (state %u)",
+	       q.qi.generation, q.qi.qid, q.qi.state);
+	result(poll(&pfd, 1, 0) == 0, "QUEUE_INFO acknowledged the generation: no POLLPRI");
+	result(xq_rw(&q, 0x01, LBA_BASE_BYTES + 52 * MiB, src.rc.bus_addr, 4096, &prp, NULL) == -1,
+	       "a doorbell rung on the stopped queue runs nothing");
+	result(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME) == 0 && !queue_info(q.fd, &q.qi) &&
+	       q.qi.state == NVME_P2P_QUEUE_LIVE, "QUEUE_RESUME: live again");
+	result(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME) == 0, "QUEUE_RESUME of a live queue: 0");
+	xq_reset_state(&q);
+	fill(src.p, 65536, 43);
+	memset(dst.p, 0, 65536);
+	st = xq_io(&q, 0x01, LBA_BASE_BYTES + 50 * MiB, src.rc.bus_addr, 65536, &prp);
+	st |= xq_io(&q, 0x02, LBA_BASE_BYTES + 50 * MiB, dst.rc.bus_addr, 65536, &prp);
+	result(st == 0 && same(dst.p, 65536, 43) &&
+	       blockdev_same(LBA_BASE_BYTES + 50 * MiB, 65536, 43),
+	       "exported I/O works after the reset (write, read back, block device)");
+	waitpid(fio, &status, 0);
+	result(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "blk-mq fio randwrite verify across the reset: exit %d",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	xq_close(&q);
+	buf_close(&src, 65536);
+	buf_close(&dst, 65536);
+	buf_close(&prp, 4096);
+	result(cmb_free(ctrl) == free0, "CMB free bytes back after the reset test");
+}
+
+static void exit_with_live_queue(void *arg)
+{
+	struct xq q;
+
+	if (xq_open(*(int *)arg, NVME_P2P_SQ_CMB_REQUIRED, 0, &q))
+		_exit(2);
+	_exit(0);	/* no munmap, no close */
+}
+
+static void touch_inherited(void *arg)
+{
+	touch(arg);
+}
+
+static void test_lifetime(int ctrl, long long free0)
+{
+	struct nvme_p2p_info in;
+	struct xq q;
+	int i, bad = 0;
+
+	if (!xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q)) {
+		result(child_signal(touch_inherited, q.sq) == SIGSEGV,
+		       "a forked child does not inherit the SQ mapping (SIGSEGV)");
+		xq_close(&q);
+	}
+	result(child_exit(exit_with_live_queue, &ctrl) == 0, "a child exits with a queue mapped");
+	info(ctrl, &in);
+	result(in.queues_used == 0 && (long long)in.cmb_free == free0,
+	       "its queue is deleted and its CMB freed (used %u)", in.queues_used);
+	for (i = 0; i < 1000; i++) {
+		int fd = queue_create(ctrl, 32, i & 1 ? NVME_P2P_SQ_HOST : NVME_P2P_SQ_CMB_REQUIRED,
+				      0, 0, NULL);
+
+		if (fd < 0)
+			bad++;
+		close(fd);
+	}
+	info(ctrl, &in);
+	result(!bad && in.queues_used == 0 && (long long)in.cmb_free == free0,
+	       "1000 create/close cycles: %d failures, used %u, CMB free unchanged",
+	       bad, in.queues_used);
+}
+
+static void test_unbind(int ctrl)
+{
+	char link[512], target[512], bdf[64] = "";
+	unsigned long long first, last;
+	struct pollfd pfd;
+	struct xq q;
+	ssize_t n;
+	int i, again = -1;
+
+	snprintf(link, sizeof(link), "%.500s", pci_dir);
+	link[strlen(link) - 1] = 0;
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = 0;
+		snprintf(bdf, sizeof(bdf), "%s", strrchr(target, '/') + 1);
+	}
+	if (!bdf[0] || xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q)) {
+		result(0, "queue mapped before unbinding");
+		return;
+	}
+	result(write_sysfs("/sys/bus/pci/drivers/nvme/unbind", bdf) == 0,
+	       "unbind %s with a queue mapped", bdf);
+	pfd.fd = q.fd;
+	pfd.events = POLLPRI;
+	result(poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP),
+	       "poll() reports POLLERR | POLLHUP (revents 0x%x)", pfd.revents);
+	queue_info(q.fd, &q.qi);
+	result(q.qi.state == NVME_P2P_QUEUE_REVOKED, "QUEUE_INFO: revoked (%u)", q.qi.state);
+	result(sigbus_on_touch(q.sq), "a CPU store to the revoked SQ raises SIGBUS");
+	result(sigbus_on_touch((void *)q.sq_db), "and to its doorbell");
+	if (getenv("EDU_SWITCH"))
+		result(p2p_map_as(getenv("EDU_SWITCH"), q.sq, q.qi.sq_bytes, 1, &first, &last) == -ENODEV,
+		       "p2p_map of the revoked SQ: ENODEV");
+	expect_err(map_part(q.fd, NVME_P2P_QUEUE_OFF_SQ, q.qi.sq_bytes), ENODEV,
+		   "mmap of a revoked queue");
+	expect_err(queue_create(ctrl, 16, 0, 0, 0, NULL), ENODEV, "QUEUE on a removed controller");
+	expect_err(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME), ENODEV, "QUEUE_RESUME of a revoked queue");
+	xq_close(&q);
+	close(ctrl);
+	result(write_sysfs("/sys/bus/pci/drivers/nvme/bind", bdf) == 0, "bind %s again", bdf);
+	for (i = 0; i < 100 && again < 0; i++) {
+		again = open_ctrl("p2p0");
+		if (again < 0)
+			usleep(100 * 1000);
+	}
+	if (again >= 0) {
+		struct nvme_p2p_info in;
+
+		result(!info(again, &in) && in.queues_reserved == 8 && in.queues_used == 0,
+		       "the controller is back with 8 reserved queue IDs, none in use");
+		close(again);
+	} else {
+		result(0, "the controller is back");
+	}
+}
+
+int main(void)
+{
+	struct nvme_p2p_info in;
+	long long free0;
+	char path[256];
+	FILE *f;
+	int ctrl = open_ctrl("p2p0");
+
+	if (ctrl < 0) {
+		printf("not ok 1 - open the CMB controller (serial p2p0)\n1..1\n");
+		return 1;
+	}
+	snprintf(ns_dev, sizeof(ns_dev), "/dev/%sn1", ctrl_name);
+	snprintf(path, sizeof(path), "/sys/block/%sn1/queue/logical_block_size", ctrl_name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%u", &lba_size) != 1)
+			lba_size = 512;
+		fclose(f);
+	}
+	free0 = cmb_free(ctrl);
+	test_info(ctrl, free0, &in);
+	test_create_errors(ctrl, &in);
+	test_exhaust(ctrl, &in, free0);
+	test_mmap_errors(ctrl);
+	test_io(ctrl, NVME_P2P_SQ_CMB_REQUIRED, "SQ in CMB", free0);
+	test_io(ctrl, NVME_P2P_SQ_HOST, "SQ in host memory", free0);
+	test_no_cmb();
+	test_no_cpu_map(ctrl);
+	test_p2p_map(ctrl);
+	test_peer_and_list(ctrl);
+	test_reset(ctrl, free0);
+	test_lifetime(ctrl, free0);
+	result(cmb_free(ctrl) == free0 && sysfs_num("p2pmem/available") == free0,
+	       "no CMB leaked by the whole test");
+	test_unbind(ctrl);
+	printf("1..%d\n", count);
+	return failed ? 1 : 0;
+}

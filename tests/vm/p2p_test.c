@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers shared by the nvme-p2p VM test programs (tests/vm/p2p_*.c). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/nvme_ioctl.h>
+#include <linux/nvme_p2p.h>
+
+#include "p2p_test.h"
+
+int count, failed;
+
+void result(int pass, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", pass ? "" : "not ", ++count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!pass)
+		failed++;
+}
+
+
+char pci_dir[256];
+char ctrl_name[32];
+
+/* The controller with the given serial, opened read-write. */
+int open_ctrl(const char *serial)
+{
+	glob_t g;
+	size_t i;
+	int fd = -1;
+
+	if (glob("/sys/class/nvme/nvme*/serial", 0, NULL, &g))
+		return -1;
+	for (i = 0; i < g.gl_pathc && fd < 0; i++) {
+		char buf[64] = "", dev[64], *p;
+		FILE *f = fopen(g.gl_pathv[i], "r");
+
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			for (p = buf + strlen(buf); p > buf && (p[-1] == '\n' || p[-1] == ' '); )
+				*--p = 0;
+		}
+		fclose(f);
+		if (strcmp(buf, serial))
+			continue;
+		p = strrchr(g.gl_pathv[i], '/');
+		*p = 0;
+		snprintf(ctrl_name, sizeof(ctrl_name), "%s", strrchr(g.gl_pathv[i], '/') + 1);
+		snprintf(dev, sizeof(dev), "/dev/%s", ctrl_name);
+		snprintf(pci_dir, sizeof(pci_dir), "%s/device/", g.gl_pathv[i]);
+		fd = open(dev, O_RDWR);
+	}
+	globfree(&g);
+	return fd;
+}
+
+long long sysfs_num(const char *name)
+{
+	char path[512];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s%s", pci_dir, name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lli", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+int info(int ctrl, struct nvme_p2p_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->argsz = sizeof(*in);
+	return ioctl(ctrl, NVME_P2P_IOCTL_INFO, in);
+}
+
+long long cmb_free(int ctrl)
+{
+	struct nvme_p2p_info in;
+
+	return info(ctrl, &in) ? -1 : (long long)in.cmb_free;
+}
+
+int region(int ctrl, uint64_t size, uint32_t flags,
+		  struct nvme_p2p_region_create *out)
+{
+	struct nvme_p2p_region_create rc = {
+		.argsz = sizeof(rc), .flags = flags, .size = size,
+	};
+	int fd = ioctl(ctrl, NVME_P2P_IOCTL_REGION_CREATE, &rc);
+
+	if (out)
+		*out = rc;
+	return fd;
+}
+
+/* Run fn in a child; return the signal that killed it, or 0. */
+int child_signal(void (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+void touch(void *p)
+{
+	*(volatile char *)p = 1;
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Store to p in this process: 1 if that raised SIGBUS. */
+int sigbus_on_touch(void *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int faulted = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1) == 0)
+		touch(p);
+	else
+		faulted = 1;
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+void fill(unsigned char *p, size_t n, unsigned char seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 13 + seed);
+}
+
+int same(const unsigned char *p, size_t n, unsigned char seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(i * 13 + seed))
+			return 0;
+	return 1;
+}
+
+#define P2P_MAP_TEST "/sys/kernel/debug/p2p_map_test/map"
+
+/*
+ * p2p_map then p2p_unmap [p, p+len) for the PCI device bdf, through the
+ * test module. Returns the exporter's errno (0 on success) and the first
+ * and last page's DMA address; -1000 if the module is not loaded.
+ */
+long p2p_map_as(const char *bdf, void *p, size_t len, int for_write,
+		       unsigned long long *first, unsigned long long *last)
+{
+	char buf[128];
+	long ret = -1000;
+	int fd = open(P2P_MAP_TEST, O_RDWR);
+	int n;
+
+	if (fd < 0 || !bdf)
+		goto out;
+	n = snprintf(buf, sizeof(buf), "%s %lx %zx %d", bdf, (unsigned long)p, len, for_write);
+	if (write(fd, buf, n) != n || lseek(fd, 0, SEEK_SET) != 0)
+		goto out;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		goto out;
+	buf[n] = 0;
+	if (sscanf(buf, "ret=%ld first=%llx last=%llx", &ret, first, last) != 3)
+		ret = -1000;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* The kernel log has a line naming both words. */
+int kernel_log_has(const char *a, const char *b)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf, *line;
+	int found = 0;
+
+	if (len <= 0 || !(buf = calloc(1, len + 1)))
+		return 0;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	for (line = strtok(len > 0 ? buf : NULL, "\n"); line && !found;
+	     line = strtok(NULL, "\n"))
+		found = strstr(line, a) && strstr(line, b);
+	free(buf);
+	return found;
+}
+
+int write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
