@@ -355,16 +355,12 @@ static void unprivileged(void *arg)
 	_exit(fd >= 0 ? 0 : 5);
 }
 
+/* Run fn in a child: its exit code, or 128 + the signal that killed it. */
 static int child_exit(void (*fn)(void *), void *arg)
 {
-	int status;
-	pid_t pid = fork();
+	int status = child_status(fn, arg);
 
-	if (pid == 0) {
-		fn(arg);
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+	if (status < 0)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -544,35 +540,40 @@ static void test_p2p_map(int ctrl)
 	xq_close(&q);
 }
 
+/* NVME_P2P_IOCTL_PEER for the PCI device named dddd:bb:dd.f. */
+static int peer_query(int ctrl, const char *bdf, struct nvme_p2p_peer *pr)
+{
+	unsigned int dom, bus, dev, fn;
+
+	memset(pr, 0, sizeof(*pr));
+	pr->argsz = sizeof(*pr);
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return -1;
+	pr->domain = dom;
+	pr->bus = bus;
+	pr->devfn = dev << 3 | fn;
+	return ioctl(ctrl, NVME_P2P_IOCTL_PEER, pr);
+}
+
 static void test_peer_and_list(int ctrl)
 {
 	const char *edu = getenv("EDU_SWITCH"), *far = getenv("EDU_ROOT_BUS");
 	struct nvme_p2p_list_entry ents[4];
 	struct nvme_p2p_list l = { .argsz = sizeof(l), .entry_size = sizeof(ents[0]) };
 	struct nvme_p2p_peer pr;
-	unsigned int dom, bus, dev, fn, i, qseen = 0, rseen = 0;
+	unsigned int i, qseen = 0, rseen = 0;
 	int ret;
 	struct buf b;
 	struct xq q;
 
-	if (edu && sscanf(edu, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) == 4) {
-		memset(&pr, 0, sizeof(pr));
-		pr.argsz = sizeof(pr);
-		pr.domain = dom;
-		pr.bus = bus;
-		pr.devfn = dev << 3 | fn;
-		ret = ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr);
+	if (edu) {
+		ret = peer_query(ctrl, edu, &pr);
 		result(!ret && pr.reach == NVME_P2P_PEER_VIA_SWITCH && pr.distance > 0,
 		       "PEER: the edu behind the switch reaches it via the switch (distance %d)",
 		       pr.distance);
 	}
-	if (far && sscanf(far, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) == 4) {
-		memset(&pr, 0, sizeof(pr));
-		pr.argsz = sizeof(pr);
-		pr.domain = dom;
-		pr.bus = bus;
-		pr.devfn = dev << 3 | fn;
-		ret = ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr);
+	if (far) {
+		ret = peer_query(ctrl, far, &pr);
 		result(!ret && pr.reach == NVME_P2P_PEER_UNREACHABLE && pr.distance == -1,
 		       "PEER: the root-bus edu cannot reach it (distance %d)", pr.distance);
 	}

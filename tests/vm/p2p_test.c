@@ -117,8 +117,8 @@ int region(int ctrl, uint64_t size, uint32_t flags,
 	return fd;
 }
 
-/* Run fn in a child; return the signal that killed it, or 0. */
-int child_signal(void (*fn)(void *), void *arg)
+/* Run fn in a child; return its wait status, or -1. */
+int child_status(void (*fn)(void *), void *arg)
 {
 	int status;
 	pid_t pid = fork();
@@ -128,6 +128,16 @@ int child_signal(void (*fn)(void *), void *arg)
 		_exit(0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+/* Run fn in a child; return the signal that killed it, or 0. */
+int child_signal(void (*fn)(void *), void *arg)
+{
+	int status = child_status(fn, arg);
+
+	if (status < 0)
 		return -1;
 	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }

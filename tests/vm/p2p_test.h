@@ -33,6 +33,7 @@ long long sysfs_num(const char *name);
 int info(int ctrl, struct nvme_p2p_info *in);
 long long cmb_free(int ctrl);
 int region(int ctrl, uint64_t size, uint32_t flags, struct nvme_p2p_region_create *out);
+int child_status(void (*fn)(void *), void *arg);
 int child_signal(void (*fn)(void *), void *arg);
 void touch(void *p);
 int sigbus_on_touch(void *p);
