@@ -70,6 +70,7 @@ struct nvmep2p_options {
 	unsigned int poll_mode;
 	unsigned int poll_sleep_us;
 	unsigned int stall_ms;
+	unsigned int poll_report;
 };
 
 /* Per job (fio thread or process) state, td->io_ops_data. */
@@ -85,6 +86,10 @@ struct nvmep2p_data {
 	unsigned int nr_pending;
 	unsigned int depth;		/* fio's iodepth */
 	uint64_t lba_mask;
+	/* For poll_report: time spent polling an empty CQ, and in total. */
+	unsigned long long wait_ns;
+	unsigned long long commands;
+	struct timespec start;
 };
 
 static const char *sq_placement_name[] = {
@@ -190,6 +195,16 @@ static struct fio_option options[] = {
 		.maxval	= 3600000,
 		.def	= "200",
 		.help	= "Ask the kernel about the queue (reset, revoke) after this long without a completion",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		.name	= "poll_report",
+		.lname	= "Polling report",
+		.type	= FIO_OPT_BOOL,
+		.off1	= offsetof(struct nvmep2p_options, poll_report),
+		.def	= "0",
+		.help	= "At the end, print the share of the job's time spent polling an empty completion queue",
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
@@ -434,6 +449,7 @@ static int fio_nvmep2p_init(struct thread_data *td)
 	       name, nvmep2p_queue_qid(d->q), params.depth,
 	       sq_placement_name[o->sq_placement],
 	       buf_placement_name[o->buf_placement]);
+	fio_gettime(&d->start, NULL);
 	td->io_ops_data = d;
 	return 0;
 err:
@@ -444,10 +460,20 @@ err:
 
 static void fio_nvmep2p_cleanup(struct thread_data *td)
 {
+	struct nvmep2p_options *o = td->eo;
 	struct nvmep2p_data *d = td->io_ops_data;
+	unsigned long long life_ns;
 
 	if (!d)
 		return;
+	if (o->poll_report) {
+		life_ns = ntime_since_now(&d->start);
+		log_info(ENGINE ": %s qid %u: %llu commands; polling an empty completion queue took %.1f%% of the job's %.3f s\n",
+			 nvmep2p_ctrl_name(d->ctrl), nvmep2p_queue_qid(d->q),
+			 d->commands, life_ns ? 100.0 * d->wait_ns / life_ns : 0.0,
+			 life_ns / 1e9);
+		log_info_flush();	/* a job process may end without flushing */
+	}
 	free_data(d);
 	td->io_ops_data = NULL;
 }
@@ -595,6 +621,7 @@ static int fio_nvmep2p_commit(struct thread_data *td)
 	}
 	nvmep2p_queue_submit(d->q);
 	io_u_mark_submit(td, nr_io);
+	d->commands += nr_io;
 	d->nr_pending = 0;
 	return 0;
 }
@@ -700,10 +727,10 @@ static int fio_nvmep2p_getevents(struct thread_data *td, unsigned int min,
 {
 	struct nvmep2p_options *o = td->eo;
 	struct nvmep2p_data *d = td->io_ops_data;
-	unsigned long long timeout_ns = 0, stall_ns;
-	struct timespec start, nap;
+	unsigned long long timeout_ns = 0, stall_ns, waited = 0, checked = 0;
+	struct timespec wait_start, nap;
 	unsigned int spins = 0, stale = 0;
-	bool timing = false;
+	bool waiting = false;
 	int ret;
 
 	if (t)
@@ -722,35 +749,33 @@ static int fio_nvmep2p_getevents(struct thread_data *td, unsigned int min,
 					nvmep2p_ctrl_name(d->ctrl),
 					nvmep2p_queue_qid(d->q));
 				td_verror(td, EPROTO, "nvmep2p getevents");
-				return -EPROTO;
+				ret = -EPROTO;
+			} else {
+				ret = check_queue(td, d);
 			}
-			ret = check_queue(td, d);
 		}
 		if (ret)
-			return ret;
+			goto out;
 		if (d->nr_events >= min)
 			break;
 
 		/*
-		 * Clock reads use fio's clock source (the TSC, not a system
-		 * call, where it is usable) and only every 1024 empty polls.
+		 * Waiting: fio's clock (the TSC where usable, no system call)
+		 * is read when the wait starts and then every 1024 empty polls.
 		 */
+		if (!waiting) {
+			fio_gettime(&wait_start, NULL);
+			waiting = true;
+		}
 		if (!(++spins & 1023)) {
-			unsigned long long waited;
-
-			if (!timing) {
-				fio_gettime(&start, NULL);
-				timing = true;
-				continue;
-			}
-			waited = ntime_since_now(&start);
+			waited = ntime_since_now(&wait_start);
 			if (t && waited >= timeout_ns)
 				break;
-			if (waited >= stall_ns) {
+			if (waited - checked >= stall_ns) {
 				ret = check_queue(td, d);
 				if (ret)
-					return ret;
-				timing = false;
+					goto out;
+				checked = waited;
 			}
 		}
 		switch (o->poll_mode) {
@@ -766,7 +791,11 @@ static int fio_nvmep2p_getevents(struct thread_data *td, unsigned int min,
 		}
 	}
 	nvmep2p_queue_ring_cq(d->q);
-	return d->nr_events;
+	ret = d->nr_events;
+out:
+	if (waiting)
+		d->wait_ns += ntime_since_now(&wait_start);
+	return ret;
 }
 
 static struct io_u *fio_nvmep2p_event(struct thread_data *td, int event)
