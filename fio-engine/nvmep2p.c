@@ -24,6 +24,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* fio's Makefile derives this from configure's CONFIG_64BIT. */
 #ifndef BITS_PER_LONG
@@ -86,6 +89,7 @@ struct nvmep2p_data {
 	unsigned int nr_pending;
 	unsigned int depth;		/* fio's iodepth */
 	uint64_t lba_mask;
+	size_t max_transfer;		/* bytes, 0: no limit */
 	/* For poll_report: time spent polling an empty CQ, and in total. */
 	unsigned long long wait_ns;
 	unsigned long long commands;
@@ -410,6 +414,7 @@ static int fio_nvmep2p_init(struct thread_data *td)
 	}
 	name = nvmep2p_ctrl_name(d->ctrl);
 	d->lba_mask = d->ns.lba_size - 1;
+	d->max_transfer = info.max_transfer;
 
 	params.depth = d->depth + 1;	/* a ring of N slots holds N - 1 */
 	params.sq_placement = o->sq_placement == SQ_PLACE_CMB ?
@@ -517,18 +522,43 @@ static enum fio_q_status complete_now(struct io_u *io_u, int error)
 	return FIO_Q_COMPLETED;
 }
 
+/*
+ * Copy a command built in ordinary memory to its SQ slot with 16-byte
+ * stores. With the SQ in the CMB every store is a posted PCIe write (under
+ * emulation, a trap into the device model): four full stores cost less
+ * than one per field, as the prep helpers would do in place. The store
+ * fence of nvmep2p_queue_submit() orders them before the doorbell.
+ */
+static void sqe_publish(struct nvmep2p_sqe *slot, const struct nvmep2p_sqe *cmd)
+{
+#ifdef __SSE2__
+	const __m128i *src = (const __m128i *)cmd;
+	__m128i *dst = (__m128i *)slot;
+
+	_mm_storeu_si128(dst, _mm_loadu_si128(src));
+	_mm_storeu_si128(dst + 1, _mm_loadu_si128(src + 1));
+	_mm_storeu_si128(dst + 2, _mm_loadu_si128(src + 2));
+	_mm_storeu_si128(dst + 3, _mm_loadu_si128(src + 3));
+#else
+	volatile uint64_t *dst = (volatile uint64_t *)slot;
+	const uint64_t *src = (const uint64_t *)cmd;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(*cmd) / sizeof(*src); i++)
+		dst[i] = src[i];
+#endif
+}
+
 static enum fio_q_status fio_nvmep2p_queue(struct thread_data *td,
 					   struct io_u *io_u)
 {
 	struct nvmep2p_options *o = td->eo;
 	struct nvmep2p_data *d = td->io_ops_data;
-	struct nvmep2p_dsm_range *range;
-	struct nvmep2p_sqe *sqe;
-	uint64_t bus, slba;
+	struct nvmep2p_prp_list list, *lp;
+	struct nvmep2p_sqe *sqe, cmd;
+	uint64_t bus, slba, prp1, prp2;
 	uint32_t nlb;
-	size_t cmd_bytes;
-	void *cmd_mem;
-	int ret = 0;
+	int ret;
 
 	fio_ro_check(td, io_u);
 
@@ -558,43 +588,56 @@ static enum fio_q_status fio_nvmep2p_queue(struct thread_data *td,
 	if (!sqe)
 		return FIO_Q_BUSY;
 
+	/*
+	 * The command's own memory for a PRP list or DSM range, in the pool
+	 * (none when the controller sets no transfer limit: then only
+	 * transfers of up to two pages work, and no trim).
+	 */
+	lp = nvmep2p_queue_cmd_mem(d->q, sqe, &list.addr, &list.bus_addr,
+				   &list.size) ? NULL : &list;
 	switch (io_u->ddir) {
 	case DDIR_READ:
 	case DDIR_WRITE:
 		bus = d->bufs->bus_addr +
 			((char *)io_u->xfer_buf - (char *)d->bufs->addr);
-		ret = nvmep2p_prep_rw(sqe, io_u->ddir == DDIR_READ ?
-				      NVMEP2P_OP_READ : NVMEP2P_OP_WRITE,
-				      o->nsid, slba, nlb, 0, 0, 0);
+		ret = nvmep2p_prp_fill(bus, io_u->xfer_buflen, d->max_transfer,
+				       lp, &prp1, &prp2);
 		if (!ret)
-			ret = nvmep2p_queue_set_prps(d->q, sqe, bus,
-						     io_u->xfer_buflen);
+			ret = nvmep2p_prep_rw(&cmd, io_u->ddir == DDIR_READ ?
+					      NVMEP2P_OP_READ : NVMEP2P_OP_WRITE,
+					      o->nsid, slba, nlb, 0, prp1, prp2);
 		break;
 	case DDIR_TRIM:
-		ret = nvmep2p_queue_cmd_mem(d->q, sqe, &cmd_mem, &bus, &cmd_bytes);
-		if (ret)
+		ret = -ENOSPC;
+		if (!lp)
 			break;
-		range = cmd_mem;
-		nvmep2p_dsm_range_set(range, slba, nlb);
-		ret = nvmep2p_prep_dsm(sqe, o->nsid, 1, NVMEP2P_DSM_AD, bus, 0);
+		nvmep2p_dsm_range_set(list.addr, slba, nlb);
+		ret = nvmep2p_prep_dsm(&cmd, o->nsid, 1, NVMEP2P_DSM_AD,
+				       list.bus_addr, 0);
 		break;
 	default:
-		nvmep2p_prep_flush(sqe, o->nsid);
+		nvmep2p_prep_flush(&cmd, o->nsid);
+		ret = 0;
 		break;
 	}
-	if (ret) {
-		/*
-		 * Not expected after the checks above. The slot is taken:
-		 * make it a Flush so the ring stays consistent, and fail the
-		 * io_u right away.
-		 */
-		nvmep2p_prep_flush(sqe, o->nsid);
-		d->pending[d->nr_pending++] = NULL;
-		return complete_now(io_u, -ret);
-	}
+	if (ret)
+		goto fail;
+	cmd.cid = htole16(nvmep2p_sqe_cid(d->q, sqe));
+	sqe_publish(sqe, &cmd);
 	nvmep2p_sqe_set_data(d->q, sqe, io_u);
 	d->pending[d->nr_pending++] = io_u;
 	return FIO_Q_QUEUED;
+
+fail:
+	/*
+	 * Not expected after the checks above. The slot is taken: it becomes
+	 * a Flush with no io_u, which the next doorbell sends, and the io_u
+	 * fails right away.
+	 */
+	nvmep2p_prep_flush(&cmd, o->nsid);
+	cmd.cid = htole16(nvmep2p_sqe_cid(d->q, sqe));
+	sqe_publish(sqe, &cmd);
+	return complete_now(io_u, -ret);
 }
 
 /* One doorbell write for everything queued since the last commit. */
@@ -602,26 +645,20 @@ static int fio_nvmep2p_commit(struct thread_data *td)
 {
 	struct nvmep2p_data *d = td->io_ops_data;
 	struct timespec now;
-	unsigned int i, nr_io = 0;
+	unsigned int i;
 
 	if (!d->nr_pending)
 		return 0;
 	if (fio_fill_issue_time(td)) {
 		fio_gettime(&now, NULL);
-		for (i = 0; i < d->nr_pending; i++)
-			if (d->pending[i])
-				d->pending[i]->issue_time = now;
-	}
-	for (i = 0; i < d->nr_pending; i++) {
-		if (!d->pending[i])
-			continue;
-		if (fio_fill_issue_time(td))
+		for (i = 0; i < d->nr_pending; i++) {
+			d->pending[i]->issue_time = now;
 			io_u_queued(td, d->pending[i]);	/* submission latency */
-		nr_io++;
+		}
 	}
 	nvmep2p_queue_submit(d->q);
-	io_u_mark_submit(td, nr_io);
-	d->commands += nr_io;
+	io_u_mark_submit(td, d->nr_pending);
+	d->commands += d->nr_pending;
 	d->nr_pending = 0;
 	return 0;
 }
