@@ -299,22 +299,19 @@ static const struct vm_operations_struct nvme_p2p_queue_vm_ops = {
 static int nvme_p2p_queue_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct nvme_p2p_queue *q = file->private_data;
+	int ret = nvme_p2p_vma_check_flags(vma);
 	unsigned long off;
 	size_t size;
 
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
+	if (ret)
+		return ret;
 	/* Each part is mapped whole, from its own offset. */
 	nvme_p2p_queue_part(q, vma->vm_pgoff, &off, &size);
 	if (off || vma->vm_end - vma->vm_start != size)
 		return -EINVAL;
 	if (READ_ONCE(q->revoked))
 		return -ENODEV;
-
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
-			  VM_DONTCOPY);
-	vma->vm_ops = &nvme_p2p_queue_vm_ops;
-	vma->vm_private_data = q;
+	nvme_p2p_vma_setup(vma, &nvme_p2p_queue_vm_ops, q);
 	return 0;
 }
 

@@ -360,6 +360,29 @@ int nvme_p2p_vma_check(struct vm_area_struct *vma, unsigned long start,
 	return 0;
 }
 
+/* Every export mmap: shared, never executable (EPERM, as noexec mounts). */
+int nvme_p2p_vma_check_flags(struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * Device memory: no struct page semantics for the CPU, no core dump, not
+ * inherited across fork, never made executable later.
+ */
+void nvme_p2p_vma_setup(struct vm_area_struct *vma,
+			const struct vm_operations_struct *ops, void *priv)
+{
+	vm_flags_mod(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
+		     VM_DONTCOPY, VM_MAYEXEC);
+	vma->vm_ops = ops;
+	vma->vm_private_data = priv;
+}
+
 /* An export VMA is one piece: p2p_unmap finds its mappings by address. */
 int nvme_p2p_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
@@ -493,19 +516,15 @@ static int nvme_p2p_region_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long len = vma->vm_end - vma->vm_start;
 	unsigned long off = vma->vm_pgoff << PAGE_SHIFT;
 	size_t size = region->mem.size;
+	int ret = nvme_p2p_vma_check_flags(vma);
 
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
+	if (ret)
+		return ret;
 	if (vma->vm_pgoff > (size >> PAGE_SHIFT) || len > size - off)
 		return -EINVAL;
 	if (!READ_ONCE(region->mem.kaddr))
 		return -ENODEV;
-
-	/* Device memory: no struct page semantics, no core dump, no fork. */
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
-			  VM_DONTCOPY);
-	vma->vm_ops = &nvme_p2p_region_vm_ops;
-	vma->vm_private_data = region;
+	nvme_p2p_vma_setup(vma, &nvme_p2p_region_vm_ops, region);
 	return 0;
 }
 

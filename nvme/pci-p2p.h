@@ -10,6 +10,7 @@
 #include <linux/bitmap.h>
 #include <linux/dma-direction.h>
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -21,7 +22,6 @@ struct file;
 struct nvme_ctrl;
 struct nvme_p2p_list_entry;
 struct pci_dev;
-struct vm_area_struct;
 
 /**
  * struct nvme_p2p_cmb - the controller facts pci.c lends the exporter per call
@@ -168,6 +168,9 @@ long nvme_p2p_unmap(struct nvme_p2p_maps *maps, struct device *importer,
 void nvme_p2p_unmap_all(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps);
 int nvme_p2p_vma_check(struct vm_area_struct *vma, unsigned long start,
 		       unsigned long end);
+int nvme_p2p_vma_check_flags(struct vm_area_struct *vma);
+void nvme_p2p_vma_setup(struct vm_area_struct *vma,
+			const struct vm_operations_struct *ops, void *priv);
 int nvme_p2p_may_split(struct vm_area_struct *vma, unsigned long addr);
 int nvme_p2p_mremap(struct vm_area_struct *vma);
 struct file *nvme_p2p_file_create(const char *name,

@@ -252,12 +252,28 @@ static int bar_range(int bar, unsigned long long *start, unsigned long long *end
 	return i == bar + 1 ? 0 : -1;
 }
 
+/* Identify Controller's OACS field (0 if the command fails). */
+static unsigned int ctrl_oacs(int ctrl)
+{
+	unsigned char id[4096];
+	struct nvme_admin_cmd cmd = {
+		.opcode = 0x06, .addr = (uintptr_t)id, .data_len = sizeof(id), .cdw10 = 1,
+	};
+
+	if (ioctl(ctrl, NVME_IOCTL_ADMIN_CMD, &cmd))
+		return 0;
+	return id[256] | id[257] << 8;
+}
+
 static void test_info(int ctrl, long long free0, struct nvme_p2p_info *in)
 {
 	char path[512];
 	long long max_kb;
 
 	result(info(ctrl, in) == 0, "INFO succeeds");
+	/* The exported queues below then prove shadow doorbells are handled. */
+	result(ctrl_oacs(ctrl) & (1U << 8), "the controller offers shadow doorbells (OACS 0x%x)",
+	       ctrl_oacs(ctrl));
 	result(in->queues_reserved == 8, "INFO: 8 queue IDs reserved (nvme.p2p_queues=8): %u",
 	       in->queues_reserved);
 	result(in->first_qid >= 2, "INFO: reserved qids start above blk-mq's (first %u)",
@@ -385,6 +401,15 @@ static void test_mmap_errors(int ctrl)
 		   "mmap at an unknown offset");
 	expect_err(map_part(fd, NVME_P2P_QUEUE_OFF_DB, qi.db_bytes * 2), EINVAL,
 		   "mmap of more than the doorbell page");
+	expect_err(mmap(NULL, qi.sq_bytes, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0), EPERM,
+		   "mmap SQ with PROT_EXEC");
+	{
+		void *p = map_part(fd, NVME_P2P_QUEUE_OFF_CQ, qi.cq_bytes);
+
+		expect_err(mprotect(p, qi.cq_bytes, PROT_READ | PROT_EXEC), EACCES,
+			   "mprotect of the CQ to PROT_EXEC");
+		munmap(p, qi.cq_bytes);
+	}
 	qi.reserved[0] = 1;
 	expect_err(ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, &qi), EINVAL, "QUEUE_INFO nonzero reserved");
 	expect_err(queue_info(ctrl, &qi), ENOTTY, "QUEUE_INFO on the controller");

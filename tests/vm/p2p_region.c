@@ -153,11 +153,15 @@ static void test_region_cpu(int ctrl, long long free0)
 		   "mmap at an offset past the end");
 	expect_err(mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, size - 4096), EINVAL,
 		   "mmap running past the end");
+	expect_err(mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0), EPERM,
+		   "mmap with PROT_EXEC");
 
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	result(p != MAP_FAILED, "mmap of the whole region");
 	if (p == MAP_FAILED)
 		return;
+	expect_err(mprotect(p, size, PROT_READ | PROT_EXEC), EACCES,
+		   "mprotect to PROT_EXEC");
 	fill(p, size, 3);
 	/* The CMB through the BAR itself: the bytes really are in the CMB. */
 	snprintf(path, sizeof(path), "%sresource2", pci_dir);

@@ -106,7 +106,8 @@ struct nvme_p2p_info {
  * contiguous host memory), EMFILE/ENFILE (no descriptor left).
  *
  * mmap() errors: EINVAL (not MAP_SHARED, offset or length beyond @size),
- * ENODEV (region revoked). A region VMA is one piece: munmap() or
+ * EPERM (PROT_EXEC; mprotect() to add it fails with EACCES), ENODEV
+ * (region revoked). A region VMA is one piece: munmap() or
  * mprotect() of part of it fails with EINVAL, mremap() of it with EINVAL.
  * It is not inherited across fork(). A CPU access to a revoked region, or to any of a
  * NVME_P2P_REGION_NO_CPU_MAP region, raises SIGBUS.
@@ -155,7 +156,8 @@ struct nvme_p2p_region_create {
  * file descriptor (O_CLOEXEC) for it. The CQ is polled: no interrupt. The
  * rings and the doorbell page are mmap()ed at the NVME_P2P_QUEUE_OFF_*
  * offsets, MAP_SHARED, each exactly the length nvme_p2p_queue_info
- * reports; each such VMA is a peer-to-peer VMA (p2p_map/p2p_unmap).
+ * reports (else EINVAL; PROT_EXEC: EPERM; revoked: ENODEV); each such VMA
+ * is a peer-to-peer VMA (p2p_map/p2p_unmap).
  *
  * Needs CAP_SYS_ADMIN: whoever writes the SQ can make the controller
  * read or write any memory its DMA reaches. The doorbell page holds the
