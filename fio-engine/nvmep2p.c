@@ -444,9 +444,10 @@ static int fio_nvmep2p_init(struct thread_data *td)
 		if (!ret)
 			ret = nvmep2p_queue_attach_prp_pool(d->q, d->pool, 0);
 		if (ret) {
-			log_err(ENGINE ": %s: PRP list memory (%zu bytes in %s): %s\n",
+			log_err(ENGINE ": %s: PRP list memory (%zu bytes in %s): %s%s\n",
 				name, pool_bytes, pool_flags ? "host memory" : "the CMB",
-				strerror(-ret));
+				strerror(-ret), ret == -E2BIG ?
+				" (more than a host region holds: lower iodepth)" : "");
 			goto err;
 		}
 	}
