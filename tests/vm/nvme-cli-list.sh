@@ -26,7 +26,7 @@ hold() {
 	"$nvme" p2p "$@" --hold 300 -o json >"$tmp/$name" 2>"$tmp/$name.err" &
 	held_pid=$!
 	holders+=("$held_pid")
-	for i in $(seq 200); do
+	for i in $(seq 600); do	# 60 s: a slow start under TCG on a loaded host
 		jq -e . "$tmp/$name" >/dev/null 2>&1 && return 0
 		kill -0 "$held_pid" 2>/dev/null || break
 		sleep 0.1
