@@ -72,3 +72,20 @@ with_p2p_map_test() {
 	rmmod p2p_map_test 2>/dev/null
 	return $rc
 }
+
+# with_edu_p2p PROGRAM [ARG...]: run PROGRAM with the edu_p2p test importer
+# loaded (tests/kmod/edu_p2p.ko beside PROGRAM's tests/: a /dev/edu-p2pN per
+# edu device); unload it after if this loaded it. Returns PROGRAM's status,
+# or 1 without running it if the module cannot be loaded.
+with_edu_p2p() {
+	local ko rc loaded=0
+	ko=$(dirname "$1")/../kmod/edu_p2p.ko
+	if ! grep -q '^edu_p2p ' /proc/modules; then
+		insmod "$ko" || { echo "with_edu_p2p: cannot load $ko" >&2; return 1; }
+		loaded=1
+	fi
+	"$@"
+	rc=$?
+	[ "$loaded" = 1 ] && rmmod edu_p2p
+	return $rc
+}
