@@ -59,7 +59,7 @@ struct nvme_p2p_queue {
 	u32 db_bytes;
 	u32 sq_db_off;			/* in the doorbell mapping */
 	u32 cq_db_off;
-	struct mutex lock;		/* protects revoked, the rings' memory, maps */
+	struct mutex lock;		/* protects revoked and the rings' memory */
 	bool revoked;
 	struct nvme_p2p_mem sq;
 	struct nvme_p2p_mem cq;
@@ -166,11 +166,11 @@ static void nvme_p2p_queue_revoke(struct nvme_p2p_queue *q)
 	q->revoked = true;
 	mutex_unlock(&q->lock);
 
-	/* Not under q->lock: importers' p2p_unmap takes it. */
+	/* Not under q->lock: faults take it to allocate page tables. */
 	unmap_mapping_range(q->mapping, 0, 0, 1);
 
-	mutex_lock(&q->lock);
 	nvme_p2p_unmap_all(q->exp, &q->maps);
+	mutex_lock(&q->lock);
 	nvme_p2p_mem_free(q->exp, &q->sq);
 	nvme_p2p_mem_free(q->exp, &q->cq);
 	mutex_unlock(&q->lock);
@@ -280,12 +280,8 @@ static long nvme_p2p_queue_p2p_unmap(struct vm_area_struct *vma,
 				     dma_addr_t *pa)
 {
 	struct nvme_p2p_queue *q = vma->vm_private_data;
-	long ret;
 
-	mutex_lock(&q->lock);
-	ret = nvme_p2p_unmap(&q->maps, importer, start, end, pa);
-	mutex_unlock(&q->lock);
-	return ret;
+	return nvme_p2p_unmap(&q->maps, importer, start, end, pa);
 }
 
 static const struct vm_operations_struct nvme_p2p_queue_vm_ops = {
@@ -545,7 +541,7 @@ long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
 	q->max_transfer = cmb->max_transfer;
 	q->state = NVME_P2P_QUEUE_REVOKED;
 	INIT_LIST_HEAD(&q->node);
-	INIT_LIST_HEAD(&q->maps.list);
+	nvme_p2p_maps_init(&q->maps);
 	mutex_init(&q->lock);
 	init_waitqueue_head(&q->wait);
 	ret = nvme_p2p_queue_alloc(q, &arg, cmb);
@@ -675,7 +671,7 @@ void nvme_p2p_queues_list(struct nvme_p2p_export *exp,
 		e->sq_placement = q->sq.host ? NVME_P2P_SQ_HOST :
 			NVME_P2P_SQ_CMB_REQUIRED;
 		e->cq_placement = q->cq.host ? NVME_P2P_CQ_HOST : NVME_P2P_CQ_CMB;
-		e->importers = q->maps.nr;
+		e->importers = READ_ONCE(q->maps.nr);
 		e->size = q->sq.size;
 		e->addr = q->sq.ctrl_addr;
 		e->cq_addr = q->cq.ctrl_addr;

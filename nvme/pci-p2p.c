@@ -44,7 +44,7 @@ struct nvme_p2p_region {
 	struct address_space *mapping;
 	struct pid *owner;
 	u32 flags;
-	struct mutex lock;		/* protects mem.kaddr and maps */
+	struct mutex lock;		/* protects mem.kaddr */
 	struct nvme_p2p_mem mem;	/* kaddr NULL once revoked */
 	struct nvme_p2p_maps maps;
 };
@@ -141,12 +141,9 @@ unsigned long nvme_p2p_mem_pfn(const struct nvme_p2p_mem *mem,
 	return page_to_pfn(virt_to_page(mem->kaddr + off));
 }
 
-/* Undo one mapping; caller holds the lock that protects its list. */
-static void nvme_p2p_map_free(struct nvme_p2p_maps *maps,
-			      struct nvme_p2p_map *map)
+/* Undo one mapping, already off its list. */
+static void nvme_p2p_map_free(struct nvme_p2p_map *map)
 {
-	list_del(&map->node);
-	maps->nr--;
 	if (map->sgt.sgl) {
 		dma_unmap_sgtable(map->importer, &map->sgt, map->dir, 0);
 		sg_free_table(&map->sgt);
@@ -177,8 +174,10 @@ static void nvme_p2p_map_add(struct nvme_p2p_maps *maps,
 			     struct nvme_p2p_map *map, dma_addr_t *pa)
 {
 	map->first = pa[0];
+	mutex_lock(&maps->lock);
 	list_add(&map->node, &maps->list);
 	maps->nr++;
+	mutex_unlock(&maps->lock);
 }
 
 static void nvme_p2p_map_drop(struct nvme_p2p_map *map)
@@ -197,9 +196,8 @@ static void nvme_p2p_log_unreachable(struct nvme_p2p_export *exp,
 /**
  * nvme_p2p_map_mem() - p2p_map of exported memory for one importer
  * @exp: the exporter
- * @maps: the export file's mappings; the caller holds the lock guarding
- *	it and @mem
- * @mem: the memory, allocated
+ * @maps: the export file's mappings
+ * @mem: the memory, allocated; the caller holds the lock guarding it
  * @off: byte offset in @mem of @start
  * @importer: the device that will DMA
  * @start: first user address (page aligned)
@@ -258,7 +256,7 @@ out_drop:
 /**
  * nvme_p2p_map_bar() - p2p_map of a controller BAR range (no struct pages)
  * @exp: the exporter
- * @maps: the export file's mappings; the caller holds the lock guarding it
+ * @maps: the export file's mappings
  * @bar: the BAR
  * @off: byte offset in @bar of @start
  * @importer: the device that will DMA
@@ -314,7 +312,7 @@ long nvme_p2p_map_bar(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
 
 /**
  * nvme_p2p_unmap() - p2p_unmap: undo the mapping p2p_map made
- * @maps: the export file's mappings; the caller holds the lock guarding it
+ * @maps: the export file's mappings
  * @importer: as given to p2p_map
  * @start: as given to p2p_map
  * @end: as given to p2p_map
@@ -328,13 +326,18 @@ long nvme_p2p_unmap(struct nvme_p2p_maps *maps, struct device *importer,
 {
 	struct nvme_p2p_map *map;
 
+	mutex_lock(&maps->lock);
 	list_for_each_entry(map, &maps->list, node) {
 		if (map->importer == importer && map->start == start &&
 		    map->end == end && map->first == pa[0]) {
-			nvme_p2p_map_free(maps, map);
+			list_del(&map->node);
+			maps->nr--;
+			mutex_unlock(&maps->lock);
+			nvme_p2p_map_free(map);
 			return 0;
 		}
 	}
+	mutex_unlock(&maps->lock);
 	return -ENOENT;
 }
 
@@ -342,12 +345,17 @@ long nvme_p2p_unmap(struct nvme_p2p_maps *maps, struct device *importer,
 void nvme_p2p_unmap_all(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps)
 {
 	struct nvme_p2p_map *map, *tmp;
+	LIST_HEAD(left);
 
-	list_for_each_entry_safe(map, tmp, &maps->list, node) {
+	mutex_lock(&maps->lock);
+	list_splice_init(&maps->list, &left);
+	maps->nr = 0;
+	mutex_unlock(&maps->lock);
+	list_for_each_entry_safe(map, tmp, &left, node) {
 		dev_warn(exp->ctrl->device,
 			 "p2p: %s did not unmap a revoked mapping\n",
 			 dev_name(map->importer));
-		nvme_p2p_map_free(maps, map);
+		nvme_p2p_map_free(map);
 	}
 }
 
@@ -434,12 +442,8 @@ static void nvme_p2p_region_revoke(struct nvme_p2p_region *region)
 	if (!mem.kaddr)
 		return;
 
-	/* Not under region->lock: importers' p2p_unmap takes it. */
 	unmap_mapping_range(region->mapping, 0, 0, 1);
-
-	mutex_lock(&region->lock);
 	nvme_p2p_unmap_all(region->exp, &region->maps);
-	mutex_unlock(&region->lock);
 	nvme_p2p_mem_free(region->exp, &mem);
 }
 
@@ -494,12 +498,8 @@ static long nvme_p2p_region_p2p_unmap(struct vm_area_struct *vma,
 				      dma_addr_t *pa)
 {
 	struct nvme_p2p_region *region = vma->vm_private_data;
-	long ret;
 
-	mutex_lock(&region->lock);
-	ret = nvme_p2p_unmap(&region->maps, importer, start, end, pa);
-	mutex_unlock(&region->lock);
-	return ret;
+	return nvme_p2p_unmap(&region->maps, importer, start, end, pa);
 }
 
 static const struct vm_operations_struct nvme_p2p_region_vm_ops = {
@@ -585,7 +585,7 @@ static long nvme_p2p_region_create(struct nvme_p2p_export *exp,
 	region->exp = exp;
 	region->flags = arg.flags;
 	mutex_init(&region->lock);
-	INIT_LIST_HEAD(&region->maps.list);
+	nvme_p2p_maps_init(&region->maps);
 	INIT_LIST_HEAD(&region->node);
 
 	ret = nvme_p2p_mem_alloc(exp, &region->mem, arg.size, host);
@@ -717,7 +717,7 @@ static void nvme_p2p_region_entry(struct nvme_p2p_region *region,
 	mutex_lock(&region->lock);
 	e->state = region->mem.kaddr ? NVME_P2P_QUEUE_LIVE :
 		NVME_P2P_QUEUE_REVOKED;
-	e->importers = region->maps.nr;
+	e->importers = READ_ONCE(region->maps.nr);
 	e->size = region->mem.size;
 	e->addr = region->mem.ctrl_addr;
 	mutex_unlock(&region->lock);

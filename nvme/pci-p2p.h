@@ -144,9 +144,21 @@ struct nvme_p2p_mem {
 
 /* The importers' mappings of one export file, for p2p_unmap and revoke. */
 struct nvme_p2p_maps {
+	/*
+	 * Only for the list: p2p_unmap runs from importers' invalidation
+	 * callbacks, so this is never held across an allocation or an
+	 * invalidation.
+	 */
+	struct mutex lock;
 	struct list_head list;		/* struct nvme_p2p_map */
 	unsigned int nr;
 };
+
+static inline void nvme_p2p_maps_init(struct nvme_p2p_maps *maps)
+{
+	mutex_init(&maps->lock);
+	INIT_LIST_HEAD(&maps->list);
+}
 
 int nvme_p2p_copy_args(void *karg, size_t ksize, size_t min, void __user *uarg);
 bool nvme_p2p_reserved_zero(const u64 *reserved, size_t n);
