@@ -59,6 +59,7 @@ struct nvme_p2p_queue {
 	u32 db_bytes;
 	u32 sq_db_off;			/* in the doorbell mapping */
 	u32 cq_db_off;
+	struct page *db_sink;		/* the CPU's doorbells while resetting */
 	struct mutex lock;		/* protects revoked and the rings' memory */
 	bool revoked;
 	struct nvme_p2p_mem sq;
@@ -207,6 +208,19 @@ static vm_fault_t nvme_p2p_queue_fault(struct vm_fault *vmf)
 	case NVME_P2P_PART_DB:
 		if (q->flags & NVME_P2P_QUEUE_DB_NO_CPU_MAP || off >= size)
 			goto out;
+		/*
+		 * While the controller goes down, the owner's doorbell writes
+		 * land in a page of RAM: a doorbell rung as the controller
+		 * disables starts work that its reset tears down under it
+		 * (QEMU's frees the SQ with a read still in flight), and the
+		 * pair is gone from the controller afterwards anyway. Read
+		 * under q->lock: state changes wait for it before they zap.
+		 */
+		if (READ_ONCE(q->state) == NVME_P2P_QUEUE_RESETTING) {
+			pfn = page_to_pfn(q->db_sink);
+			prot = vma->vm_page_prot;
+			goto insert;
+		}
 		pfn = (pci_resource_start(pdev, 0) + q->db_bar_off + off) >>
 			PAGE_SHIFT;
 		prot = pgprot_noncached(vma->vm_page_prot);
@@ -388,6 +402,8 @@ static long nvme_p2p_queue_ioctl(struct file *file, unsigned int cmd,
 
 static void nvme_p2p_queue_free(struct nvme_p2p_queue *q)
 {
+	if (q->db_sink)
+		__free_page(q->db_sink);
 	nvme_p2p_mem_free(q->exp, &q->sq);
 	nvme_p2p_mem_free(q->exp, &q->cq);
 	put_pid(q->owner);
@@ -458,6 +474,9 @@ static int nvme_p2p_queue_alloc(struct nvme_p2p_queue *q,
 	bool sq_host = arg->sq_placement == NVME_P2P_SQ_HOST;
 	int ret;
 
+	q->db_sink = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!q->db_sink)
+		return -ENOMEM;
 	if (arg->sq_placement == NVME_P2P_SQ_CMB_PREFERRED &&
 	    (!cmb->size || !(cmb->cmbsz & NVME_CMBSZ_SQS)))
 		sq_host = true;
@@ -710,6 +729,16 @@ unsigned int nvme_p2p_export_claim_qids(struct nvme_p2p_export *exp,
 	return granted - n;
 }
 
+/*
+ * After a change of q->state, a fault that read the old state has put its
+ * page in: let it finish, so that the zap that follows removes it.
+ */
+static void nvme_p2p_queue_fault_barrier(struct nvme_p2p_queue *q)
+{
+	mutex_lock(&q->lock);
+	mutex_unlock(&q->lock);
+}
+
 /**
  * nvme_p2p_queues_invalidate() - the controller is going down
  * @exp: the controller's exporter state
@@ -725,7 +754,8 @@ void nvme_p2p_queues_invalidate(struct nvme_p2p_export *exp)
 	exp->disable_epoch++;
 	list_for_each_entry(q, &exp->queues, node) {
 		if (q->state == NVME_P2P_QUEUE_LIVE)
-			q->state = NVME_P2P_QUEUE_RESETTING;
+			WRITE_ONCE(q->state, NVME_P2P_QUEUE_RESETTING);
+		nvme_p2p_queue_fault_barrier(q);
 		unmap_mapping_range(q->mapping, 0, 0, 1);
 	}
 	mutex_unlock(&exp->lock);
@@ -760,8 +790,12 @@ void nvme_p2p_queues_restore(struct nvme_p2p_export *exp)
 		in_range = q->qid >= exp->first_qid &&
 			q->qid < exp->first_qid + exp->nr_qids;
 		if (in_range && q->state == NVME_P2P_QUEUE_RESETTING) {
-			q->state = NVME_P2P_QUEUE_STOPPED;
+			WRITE_ONCE(q->state, NVME_P2P_QUEUE_STOPPED);
 			q->generation++;
+			/* The CPU's doorbells reach the controller again. */
+			nvme_p2p_queue_fault_barrier(q);
+			unmap_mapping_range(q->mapping, NVME_P2P_QUEUE_OFF_DB,
+					    PAGE_ALIGN(q->db_bytes), 1);
 		}
 		mutex_unlock(&exp->lock);
 		if (in_range) {

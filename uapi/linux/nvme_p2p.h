@@ -168,10 +168,12 @@ struct nvme_p2p_region_create {
  *
  * Across a controller reset the queue survives, stopped: the reset
  * invalidates every mapping and importer of it (commands in flight are
- * lost), and once the controller is back the queue is stopped at a new
- * generation: it keeps its queue ID, memory and mmap offsets, but does not
- * exist on the controller, so doorbell writes with tails from before the
- * reset cannot make it run stale entries. poll() reports EPOLLPRI when the
+ * lost); while it is under way the CPU mapping of the doorbells is a page
+ * of RAM, so the owner's doorbell writes reach no controller. Once the
+ * controller is back the queue is stopped at a new generation: it keeps
+ * its queue ID, memory and mmap offsets, but does not exist on the
+ * controller, so doorbell writes with tails from before the reset cannot
+ * make it run stale entries. poll() reports EPOLLPRI when the
  * generation differs from the one the last NVME_P2P_IOCTL_QUEUE_INFO on
  * this queue returned. The owner resets its ring positions (head = tail =
  * 0, CQ phase 1) and calls NVME_P2P_IOCTL_QUEUE_RESUME, which creates the
