@@ -502,12 +502,45 @@ static long nvme_p2p_region_p2p_unmap(struct vm_area_struct *vma,
 	return nvme_p2p_unmap(&region->maps, importer, start, end, pa);
 }
 
+/*
+ * The CMB's p2pmem pages, for block-layer importers (io_uring fixed
+ * buffers): nvme-pci and other drivers map them with pci_p2pdma. Host
+ * regions are ordinary memory, nothing a peer-to-peer importer needs.
+ */
+static long nvme_p2p_region_p2p_pages(struct vm_area_struct *vma,
+				      unsigned long start, unsigned long end,
+				      struct page **pages)
+{
+	struct nvme_p2p_region *region = vma->vm_private_data;
+	unsigned long off = (vma->vm_pgoff << PAGE_SHIFT) + start - vma->vm_start;
+	unsigned long i, npages = (end - start) >> PAGE_SHIFT;
+	long ret;
+
+	ret = nvme_p2p_vma_check(vma, start, end);
+	if (ret)
+		return ret;
+	mutex_lock(&region->lock);
+	if (!region->mem.kaddr)
+		ret = -ENODEV;
+	else if (region->mem.host)
+		ret = -EOPNOTSUPP;
+	else if (off + (end - start) > region->mem.size)
+		ret = -EINVAL;
+	else
+		for (i = 0; i < npages; i++)
+			pages[i] = virt_to_page(region->mem.kaddr + off +
+						(i << PAGE_SHIFT));
+	mutex_unlock(&region->lock);
+	return ret;
+}
+
 static const struct vm_operations_struct nvme_p2p_region_vm_ops = {
 	.fault = nvme_p2p_region_fault,
 	.may_split = nvme_p2p_may_split,
 	.mremap = nvme_p2p_mremap,
 	.p2p_map = nvme_p2p_region_p2p_map,
 	.p2p_unmap = nvme_p2p_region_p2p_unmap,
+	.p2p_pages = nvme_p2p_region_p2p_pages,
 };
 
 static int nvme_p2p_region_mmap(struct file *file, struct vm_area_struct *vma)
