@@ -17,7 +17,9 @@
  * Revocation (the exporter resets or goes away, the process unmaps the
  * range or exits) marks the buffer revoked and waits for the requests
  * in flight on it; later requests on the buffer fail with -ESTALE until
- * the process registers it again. The file of the VMA is held while the
+ * the process registers it again. A notifier of the buffer's own watches
+ * the range from registration on, so that a buffer no device was bound
+ * to yet is revoked the same way. The file of the VMA is held while the
  * buffer is registered, so the memory itself is not freed under a
  * request, only taken back from every device.
  */
@@ -57,6 +59,7 @@ struct io_p2p_target {
 
 /**
  * struct io_p2p_buf - a registered buffer in a peer-to-peer VMA
+ * @watch: revokes the buffer on any invalidation of the range, bound or not
  * @mm: the address space of the range (grabbed)
  * @file: the VMA's file, held so that the exporter keeps the memory
  * @start: first byte of the range, page aligned
@@ -69,6 +72,7 @@ struct io_p2p_target {
  * @drained: woken when @inflight drops to zero
  */
 struct io_p2p_buf {
+	struct mmu_interval_notifier watch;
 	struct mm_struct *mm;
 	struct file *file;
 	unsigned long start;
@@ -79,6 +83,58 @@ struct io_p2p_buf {
 	bool revoked;
 	atomic_t inflight;
 	wait_queue_head_t drained;
+};
+
+/* No request may start on @buf any more. */
+static void io_p2p_buf_mark_revoked(struct io_p2p_buf *buf)
+{
+	WRITE_ONCE(buf->revoked, true);
+	/* Pairs with io_p2p_rw_start(): it counts itself, then looks. */
+	smp_mb();
+}
+
+/* Revoke @buf and let the requests in flight on it finish. */
+static void io_p2p_buf_revoke(struct io_p2p_buf *buf)
+{
+	io_p2p_buf_mark_revoked(buf);
+	if (!wait_event_timeout(buf->drained, !atomic_read(&buf->inflight),
+				IO_P2P_DRAIN_TIMEOUT))
+		pr_warn("io_uring: p2p buffer revoked with %d requests still in flight\n",
+			atomic_read(&buf->inflight));
+}
+
+/* The helper's revoke: the device's DMA ends before its p2p_unmap. */
+static void io_p2p_revoke(struct p2p_vma_import *imp)
+{
+	io_p2p_buf_revoke(container_of(imp, struct io_p2p_target, imp)->buf);
+}
+
+static const struct p2p_vma_import_ops io_p2p_import_ops = {
+	.revoke = io_p2p_revoke,
+};
+
+/*
+ * The buffer's own watch. A non-blocking invalidation cannot wait for
+ * requests in flight: it fails if there are any, leaving the buffer
+ * revoked all the same.
+ */
+static bool io_p2p_watch_invalidate(struct mmu_interval_notifier *mni,
+				    const struct mmu_notifier_range *range,
+				    unsigned long cur_seq)
+{
+	struct io_p2p_buf *buf = container_of(mni, struct io_p2p_buf, watch);
+
+	mmu_interval_set_seq(mni, cur_seq);
+	if (!mmu_notifier_range_blockable(range)) {
+		io_p2p_buf_mark_revoked(buf);
+		return !atomic_read(&buf->inflight);
+	}
+	io_p2p_buf_revoke(buf);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops io_p2p_watch_ops = {
+	.invalidate = io_p2p_watch_invalidate,
 };
 
 /**
@@ -158,19 +214,26 @@ int io_p2p_buffer_register(const struct iovec *iov,
 	if (!buf || !imu || !pages)
 		goto out_free;
 
+	mutex_init(&buf->lock);
+	atomic_set(&buf->inflight, 0);
+	init_waitqueue_head(&buf->drained);
+	/* Watch first: an invalidation from here on revokes the buffer. */
+	ret = mmu_interval_notifier_insert(&buf->watch, mm, start, end - start,
+					   &io_p2p_watch_ops);
+	if (ret)
+		goto out_free;
 	mmap_read_lock(mm);
 	ret = io_p2p_vma_pages(mm, start, end, pages, &buf->file);
 	mmap_read_unlock(mm);
-	if (ret)
+	if (ret) {
+		mmu_interval_notifier_remove(&buf->watch);
 		goto out_free;
+	}
 
 	mmgrab(mm);
 	buf->mm = mm;
 	buf->start = start;
 	buf->len = end - start;
-	mutex_init(&buf->lock);
-	atomic_set(&buf->inflight, 0);
-	init_waitqueue_head(&buf->drained);
 
 	imu->ubuf = addr;
 	imu->len = iov->iov_len;
@@ -216,6 +279,7 @@ void io_p2p_buffer_free(struct io_p2p_buf *buf)
 		p2p_vma_import_fini(&buf->targets[i]->imp);
 		kfree(buf->targets[i]);
 	}
+	mmu_interval_notifier_remove(&buf->watch);
 	fput(buf->file);
 	mmdrop(buf->mm);
 	kfree(buf);
@@ -232,30 +296,6 @@ void io_p2p_buf_put(struct io_p2p_buf *buf)
 	if (atomic_dec_and_test(&buf->inflight))
 		wake_up_all(&buf->drained);
 }
-
-/*
- * The helper's revoke: no request may start on the buffer any more, and
- * the ones in flight finish before the helper calls p2p_unmap.
- */
-static void io_p2p_revoke(struct p2p_vma_import *imp)
-{
-	struct io_p2p_target *target = container_of(imp, struct io_p2p_target,
-						    imp);
-	struct io_p2p_buf *buf = target->buf;
-
-	WRITE_ONCE(buf->revoked, true);
-	/* Pairs with io_p2p_rw_start(): it counts itself, then looks. */
-	smp_mb();
-	if (!wait_event_timeout(buf->drained, !atomic_read(&buf->inflight),
-				IO_P2P_DRAIN_TIMEOUT))
-		dev_warn(imp->dev,
-			 "io_uring: p2p buffer revoked with %d requests still in flight\n",
-			 atomic_read(&buf->inflight));
-}
-
-static const struct p2p_vma_import_ops io_p2p_import_ops = {
-	.revoke = io_p2p_revoke,
-};
 
 /*
  * The device that moves the data of @kiocb. Only O_DIRECT on a block
