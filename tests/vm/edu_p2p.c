@@ -30,19 +30,6 @@
 
 #define KiB 1024UL
 
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
 /* --- the CMB controller ---------------------------------------------------- */
 
 /* A CMB region of the controller: its descriptor, bus address, CMB offset. */
@@ -701,7 +688,7 @@ static void test_map_races(int ctrl, int edu, long long free0)
 	t.stop = 1;
 	pthread_join(thread, NULL);
 	c1 = counters(edu);
-	note("map race: %lu protection changes, %llu mappings redone after racing one, "
+	diag("map race: %lu protection changes, %llu mappings redone after racing one, "
 	     "%llu live mappings revoked", t.toggles,
 	     (unsigned long long)(c1.map_retries - c0.map_retries),
 	     (unsigned long long)(c1.invalidations - c0.invalidations));
@@ -819,7 +806,7 @@ static void test_stress(int ctrl, int edu, long long free0)
 	close(resets_fd);
 	waitpid(resetter, &st, 0);
 	c1 = counters(edu);
-	note("stress: %ld s, %u synchronous + %u background resets, %u transfers refused "
+	diag("stress: %ld s, %u synchronous + %u background resets, %u transfers refused "
 	     "(ESTALE) and retried after MAP, %llu mappings redone after racing an "
 	     "invalidation", (long)(time(NULL) - t0), sync_resets, bg_resets, stale,
 	     (unsigned long long)(c1.map_retries - c0.map_retries));
@@ -881,7 +868,7 @@ int main(void)
 		       edu_switch.dev, edu_root.dev);
 		return 1;
 	}
-	note("CMB controller %s; edu behind the switch %s (%s), on the root bus %s (%s)",
+	diag("CMB controller %s; edu behind the switch %s (%s), on the root bus %s (%s)",
 	     ctrl_name, edu_switch.bdf, edu_switch.dev, edu_root.bdf, edu_root.dev);
 	edu = open(edu_switch.dev, O_RDWR);
 	free0 = cmb_free(ctrl);
@@ -905,7 +892,7 @@ int main(void)
 	{
 		struct edu_p2p_counters c = counters(edu);
 
-		note("edu %s totals: %llu attaches, %llu detaches, %llu maps, %llu unmaps, "
+		diag("edu %s totals: %llu attaches, %llu detaches, %llu maps, %llu unmaps, "
 		     "%llu invalidations, %llu map retries, %llu refused, %llu DMAs, "
 		     "%llu bytes in, %llu out",
 		     edu_switch.bdf, (unsigned long long)c.attaches,

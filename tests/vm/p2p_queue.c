@@ -771,20 +771,13 @@ static void test_lifetime(int ctrl, long long free0)
 
 static void test_unbind(int ctrl)
 {
-	char link[512], target[512], bdf[64] = "";
+	char bdf[64] = "";
 	unsigned long long first, last;
 	struct pollfd pfd;
 	struct xq q;
-	ssize_t n;
 	int i, again = -1;
 
-	snprintf(link, sizeof(link), "%.500s", pci_dir);
-	link[strlen(link) - 1] = 0;
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n > 0) {
-		target[n] = 0;
-		snprintf(bdf, sizeof(bdf), "%s", strrchr(target, '/') + 1);
-	}
+	ctrl_bdf(bdf, sizeof(bdf));
 	if (!bdf[0] || xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q)) {
 		result(0, "queue mapped before unbinding");
 		return;

@@ -302,19 +302,12 @@ static void test_reset(int ctrl, long long free0)
 /* Unbinding the driver revokes every region for good; rebinding works. */
 static void test_unbind(int ctrl)
 {
-	char link[512], target[512], bdf[64] = "";
+	char bdf[64] = "";
 	size_t size = 64 * 1024;
 	unsigned char *p;
-	ssize_t n;
 	int fd, i, again = -1;
 
-	snprintf(link, sizeof(link), "%.500s", pci_dir);
-	link[strlen(link) - 1] = 0;	/* drop the trailing '/' */
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n > 0) {
-		target[n] = 0;
-		snprintf(bdf, sizeof(bdf), "%s", strrchr(target, '/') + 1);
-	}
+	ctrl_bdf(bdf, sizeof(bdf));
 	fd = region(ctrl, size, 0, NULL);
 	p = fd < 0 ? MAP_FAILED :
 		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

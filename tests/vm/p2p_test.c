@@ -23,6 +23,18 @@
 
 int count, failed;
 
+void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
 void result(int pass, const char *fmt, ...)
 {
 	va_list ap;
@@ -72,6 +84,22 @@ int open_ctrl(const char *serial)
 	}
 	globfree(&g);
 	return fd;
+}
+
+void ctrl_bdf(char *bdf, size_t len)
+{
+	char link[512], target[512];
+	ssize_t n;
+
+	bdf[0] = 0;
+	/* pci_dir is the controller's "device" link, '/'-terminated. */
+	snprintf(link, sizeof(link), "%.500s", pci_dir);
+	link[strlen(link) - 1] = 0;
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = 0;
+		snprintf(bdf, len, "%s", strrchr(target, '/') + 1);
+	}
 }
 
 long long sysfs_num(const char *name)

@@ -17,6 +17,8 @@ extern int count, failed;
 extern char pci_dir[256];
 extern char ctrl_name[32];	/* the last opened controller's name (nvmeN) */	/* the last opened controller's PCI sysfs dir, '/'-terminated */
 
+/* A TAP comment line ("# ..."), flushed at once. */
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One TAP test point. */
 void result(int pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* expect_errno(ret, errno): the call failed with exactly that errno. */
@@ -29,6 +31,8 @@ void result(int pass, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 } while (0)
 
 int open_ctrl(const char *serial);
+/* The PCI address (0000:03:00.0) of the last opened controller, or "". */
+void ctrl_bdf(char *bdf, size_t len);
 long long sysfs_num(const char *name);
 int info(int ctrl, struct nvme_p2p_info *in);
 long long cmb_free(int ctrl);

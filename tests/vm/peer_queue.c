@@ -40,20 +40,6 @@
 #define WRITE_LBA_BYTES	(64ULL << 20)	/* where the peer's WRITE lands */
 #define READ_LBA_BYTES	(65ULL << 20)	/* what the peer's READ fetches */
 
-/* One line of the account: a step, an address, a figure. */
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
 /* --- the controller, its namespace, the edus ------------------------------- */
 
 static char ns_name[48];
@@ -203,32 +189,32 @@ static int peer_submit(int edu, struct peer_queue *q, struct nvmep2p_sqe *sqe,
 	sqe->cid = cid;
 	if (edu_xfer(edu, EDU_P2P_IOC_WRITE, q->sq_id, slot * sizeof(*sqe), sqe,
 		     sizeof(*sqe))) {
-		say("  edu DMA of the SQE failed: %s", strerror(errno));
+		diag("  edu DMA of the SQE failed: %s", strerror(errno));
 		return -1;
 	}
-	say("  the edu DMAed the 64-byte %s SQE (cid %u) into SQ slot %u at bus address 0x%llx",
+	diag("  the edu DMAed the 64-byte %s SQE (cid %u) into SQ slot %u at bus address 0x%llx",
 	    what, cid, slot, (unsigned long long)(q->sq_dma + slot * sizeof(*sqe)));
 	q->tail = (q->tail + 1) % q->info.depth;
 	tail = q->tail;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (edu_xfer(edu, EDU_P2P_IOC_WRITE, q->db_id, q->info.sq_db_offset, &tail,
 		     sizeof(tail))) {
-		say("  edu DMA of the SQ tail failed: %s", strerror(errno));
+		diag("  edu DMA of the SQ tail failed: %s", strerror(errno));
 		return -1;
 	}
-	say("  the edu DMAed the new tail %u into the SQ %u tail doorbell at bus address 0x%llx",
+	diag("  the edu DMAed the new tail %u into the SQ %u tail doorbell at bus address 0x%llx",
 	    tail, q->info.qid, (unsigned long long)(q->db_dma + q->info.sq_db_offset));
 
 	while ((q->cq[q->head].status & 1) != q->phase) {
 		if (ms_since(&t0) > 10000) {
-			say("  no completion in CQ slot %u after 10 s", q->head);
+			diag("  no completion in CQ slot %u after 10 s", q->head);
 			return -1;
 		}
 		usleep(1000);
 	}
 	memcpy(&cqe, (const void *)&q->cq[q->head], sizeof(cqe));
 	status = nvmep2p_cqe_status(&cqe);
-	say("  completion in CQ slot %u after %lld ms: cid %u, status 0x%03x%s, SQ head %u",
+	diag("  completion in CQ slot %u after %lld ms: cid %u, status 0x%03x%s, SQ head %u",
 	    q->head, ms_since(&t0), cqe.cid, status, status ? "" : " (success)", cqe.sq_head);
 	if (cqe.cid != cid || cqe.sq_id != q->info.qid || cqe.sq_head != q->tail)
 		return -1;
@@ -238,10 +224,10 @@ static int peer_submit(int edu, struct peer_queue *q, struct nvmep2p_sqe *sqe,
 	head = q->head;
 	if (edu_xfer(edu, EDU_P2P_IOC_WRITE, q->db_id, q->info.cq_db_offset, &head,
 		     sizeof(head))) {
-		say("  edu DMA of the CQ head failed: %s", strerror(errno));
+		diag("  edu DMA of the CQ head failed: %s", strerror(errno));
 		return -1;
 	}
-	say("  the edu DMAed the new head %u into the CQ %u head doorbell", head, q->info.qid);
+	diag("  the edu DMAed the new head %u into the CQ %u head doorbell", head, q->info.qid);
 	return status;
 }
 
@@ -325,9 +311,9 @@ int main(void)
 	far = open(root.dev, O_RDWR);
 	free0 = (long long)info.cmb_free;
 	data = aligned_alloc(4096, XFER);
-	say("Peer scenario: the edu DMA engine at %s (behind the PCIe switch, %s) drives an",
+	diag("Peer scenario: the edu DMA engine at %s (behind the PCIe switch, %s) drives an",
 	    sw.bdf, sw.dev);
-	say("I/O queue pair exported by %s: SQ in the CMB and doorbells, neither mapped for the CPU.",
+	diag("I/O queue pair exported by %s: SQ in the CMB and doorbells, neither mapped for the CPU.",
 	    ctrl_name);
 	result(ns >= 0 && nsid && lba_bytes && edu >= 0 && far >= 0 && data,
 	       "namespace %s (nsid %u, %u-byte blocks) and both edus open", ns_name, nsid,
@@ -338,7 +324,7 @@ int main(void)
 		goto out;
 	c0 = edu_counters(edu);
 
-	say("1. Export a queue pair: depth %u, SQ in the CMB, no CPU mapping of SQ or doorbells.",
+	diag("1. Export a queue pair: depth %u, SQ in the CMB, no CPU mapping of SQ or doorbells.",
 	    DEPTH);
 	ret = queue_create(ctrl, &q);
 	result(!ret && q.info.sq_placement == NVME_P2P_SQ_CMB_REQUIRED,
@@ -348,7 +334,7 @@ int main(void)
 	if (ret)
 		goto out;
 
-	say("2. The edu attaches the SQ and the doorbell page (p2p_map through the helper).");
+	diag("2. The edu attaches the SQ and the doorbell page (p2p_map through the helper).");
 	q.sq_id = edu_attach(edu, q.sq, q.info.sq_bytes, EDU_P2P_ATTACH_WRITE, &q.sq_dma);
 	q.db_id = edu_attach(edu, q.db, q.info.db_bytes, EDU_P2P_ATTACH_WRITE, &q.db_dma);
 	result(q.sq_id > 0 && q.sq_dma == q.info.sq_addr,
@@ -360,7 +346,7 @@ int main(void)
 	if (q.sq_id <= 0 || q.db_id <= 0)
 		goto out_queue;
 
-	say("3. Two 4 KiB CMB data regions with no CPU mapping; the edu attaches both.");
+	diag("3. Two 4 KiB CMB data regions with no CPU mapping; the edu attaches both.");
 	wfd = data_region(ctrl, &wmap, &wbus);
 	rfd = data_region(ctrl, &rmap, &rbus);
 	wid = wfd < 0 ? -1 : edu_attach(edu, wmap, XFER, EDU_P2P_ATTACH_WRITE, &wdma);
@@ -372,8 +358,8 @@ int main(void)
 		goto out_queue;
 
 	lbas = XFER / lba_bytes;
-	say("4. WRITE: the edu moves a 4 KiB pattern into the write-data region, then submits");
-	say("   WRITE nsid %u LBA %llu+%llu with PRP1 = 0x%llx on queue %u.", nsid,
+	diag("4. WRITE: the edu moves a 4 KiB pattern into the write-data region, then submits");
+	diag("   WRITE nsid %u LBA %llu+%llu with PRP1 = 0x%llx on queue %u.", nsid,
 	    (unsigned long long)(WRITE_LBA_BYTES / lba_bytes), (unsigned long long)lbas,
 	    (unsigned long long)wbus, q.info.qid);
 	fill(data, XFER, 0x5e);
@@ -387,8 +373,8 @@ int main(void)
 	result(ret == XFER && same(data, XFER, 0x5e),
 	       "read back through /dev/%s (O_DIRECT): the SSD holds the pattern", ns_name);
 
-	say("5. READ: the CPU writes another pattern through the block device; the peer submits");
-	say("   READ LBA %llu+%llu into the read-data region, then the edu moves it out.",
+	diag("5. READ: the CPU writes another pattern through the block device; the peer submits");
+	diag("   READ LBA %llu+%llu into the read-data region, then the edu moves it out.",
 	    (unsigned long long)(READ_LBA_BYTES / lba_bytes), (unsigned long long)lbas);
 	fill(data, XFER, 0xa1);
 	result(pwrite(ns, data, XFER, READ_LBA_BYTES) == XFER && fdatasync(ns) == 0,
@@ -402,7 +388,7 @@ int main(void)
 	       "the edu DMAed the 4 KiB out of the CMB: they equal what the CPU wrote");
 
 	c1 = edu_counters(edu);
-	say("   edu counters: %llu DMAs, %llu bytes in, %llu bytes out, %llu maps, %llu live "
+	diag("   edu counters: %llu DMAs, %llu bytes in, %llu bytes out, %llu maps, %llu live "
 	    "attachments; the exporter lists %u importer mappings",
 	    (unsigned long long)(c1.dmas - c0.dmas), (unsigned long long)(c1.bytes_in - c0.bytes_in),
 	    (unsigned long long)(c1.bytes_out - c0.bytes_out),
@@ -410,9 +396,9 @@ int main(void)
 	    list_importers(ctrl));
 	result(list_importers(ctrl) == 4, "LIST: the exporter holds exactly the edu's 4 mappings");
 
-	say("6. Reset the controller: every importer mapping is revoked and the queue is stopped");
-	say("   at a new generation; the edu is refused until it maps again, the owner resumes");
-	say("   the queue with empty rings, and the peer starts over from slot 0.");
+	diag("6. Reset the controller: every importer mapping is revoked and the queue is stopped");
+	diag("   at a new generation; the edu is refused until it maps again, the owner resumes");
+	diag("   the queue with empty rings, and the peer starts over from slot 0.");
 	gen0 = q.info.generation;
 	{
 		char path[96];
@@ -455,7 +441,7 @@ int main(void)
 	result(status == 0 && pread(ns, data, XFER, WRITE_LBA_BYTES) == XFER &&
 	       same(data, XFER, 0x77), "a WRITE from slot 0 of the resumed queue lands on the SSD");
 
-	say("7. The edu on the root bus (%s) cannot reach the CMB or the doorbells.", root.bdf);
+	diag("7. The edu on the root bus (%s) cannot reach the CMB or the doorbells.", root.bdf);
 	expect_err(edu_attach(far, q.sq, q.info.sq_bytes, EDU_P2P_ATTACH_WRITE, NULL), EREMOTEIO,
 		   "attaching the SQ");
 	expect_err(edu_attach(far, q.db, q.info.db_bytes, EDU_P2P_ATTACH_WRITE, NULL), EREMOTEIO,
@@ -463,7 +449,7 @@ int main(void)
 	result(kernel_log_has(root.bdf, "cannot reach the doorbells peer to peer"),
 	       "the kernel log says why %s was refused", root.bdf);
 
-	say("8. Tear down: the edu detaches, the queue and regions are closed.");
+	diag("8. Tear down: the edu detaches, the queue and regions are closed.");
 	edu_id(edu, EDU_P2P_IOC_DETACH, wid);
 	edu_id(edu, EDU_P2P_IOC_DETACH, rid);
 	munmap(wmap, XFER);
