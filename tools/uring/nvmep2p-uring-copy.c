@@ -91,16 +91,24 @@ static void usage(FILE *f)
 "failed, 2 on bad usage.\n");
 }
 
+/* "nvmep2p-uring-copy: MESSAGE[SUFFIX]" on stderr, then exit(code). */
+static void vdie(int code, const char *suffix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0), noreturn));
+static void vdie(int code, const char *suffix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, PROG ": ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "%s\n", suffix);
+	exit(code);
+}
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, PROG ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (" PROG " -h for help)\n");
-	exit(2);
+	vdie(2, " (" PROG " -h for help)", fmt, ap);
 }
 
 /* "Remote I/O error (EREMOTEIO)" for an errno. */
@@ -118,12 +126,8 @@ static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, PROG ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
+	vdie(1, "", fmt, ap);
 }
 
 /* 128k, 1m, 4096, 0x1000: bytes. */
