@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-list-a-controller-s-exports
 # libnvmep2p on the testbed's CMB controller (tests/vm/lib_queue.c): real
 # I/O through exported queues, status names, queue full, controller reset
 # and resync, the library's argument checks against the live kernel.

@@ -52,12 +52,19 @@ cmbsz_of_ctrl() {
 	nvme show-regs "/dev/$1" -o json 2>/dev/null | jq -r '.cmbsz // empty'
 }
 
+# kmod_dir PROGRAM: where the test modules for this kernel are: tests/kmod
+# beside PROGRAM's tests/, or $NVMEP2P_KMOD_DIR (series-check builds them
+# per patch).
+kmod_dir() {
+	echo "${NVMEP2P_KMOD_DIR:-$(dirname "$1")/../kmod}"
+}
+
 # with_p2p_map_test PROGRAM: run PROGRAM with the p2p_map test module
 # loaded and EDU_SWITCH / EDU_ROOT_BUS naming the edu peers (the importers
 # behind the switch and on the root bus); unload the module after.
 with_p2p_map_test() {
 	local ko e rc
-	ko=$(dirname "$1")/../kmod/p2p_map_test.ko
+	ko=$(kmod_dir "$1")/p2p_map_test.ko
 	if [ -f "$ko" ] && insmod "$ko"; then
 		for e in $(pci_devs_by_id $EDU_ID); do
 			if on_root_bus "$e"; then
@@ -79,7 +86,7 @@ with_p2p_map_test() {
 # or 1 without running it if the module cannot be loaded.
 with_edu_p2p() {
 	local ko rc loaded=0
-	ko=$(dirname "$1")/../kmod/edu_p2p.ko
+	ko=$(kmod_dir "$1")/edu_p2p.ko
 	if ! grep -q '^edu_p2p ' /proc/modules; then
 		insmod "$ko" || { echo "with_edu_p2p: cannot load $ko" >&2; return 1; }
 		loaded=1
