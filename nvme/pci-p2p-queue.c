@@ -51,8 +51,9 @@ struct nvme_p2p_queue {
 	u32 flags;
 	u32 depth;
 	u16 qid;
-	u8 state;			/* NVME_P2P_QUEUE_*, under exp->lock */
-	u32 generation;			/* under exp->lock */
+	struct mutex lock;		/* state, generations, rings' memory */
+	u8 state;			/* NVME_P2P_QUEUE_* */
+	u32 generation;
 	u32 seen_generation;		/* by the last QUEUE_INFO */
 	u32 max_transfer;
 	u32 db_bar_off;			/* BAR0 offset of the doorbell mapping */
@@ -60,8 +61,6 @@ struct nvme_p2p_queue {
 	u32 sq_db_off;			/* in the doorbell mapping */
 	u32 cq_db_off;
 	struct page *db_sink;		/* the CPU's doorbells while resetting */
-	struct mutex lock;		/* protects revoked and the rings' memory */
-	bool revoked;
 	struct nvme_p2p_mem sq;
 	struct nvme_p2p_mem cq;
 	struct nvme_p2p_maps maps;
@@ -115,12 +114,13 @@ static void nvme_p2p_mem_zero(struct nvme_p2p_mem *mem)
 		memset_io((void __iomem *)mem->kaddr, 0, mem->size);
 }
 
-/* Create the pair on the controller, rings emptied first. cmd_lock held. */
+/* Create the pair on the controller, rings emptied first. */
 static int nvme_p2p_queue_create_cmds(struct nvme_p2p_queue *q)
 {
 	struct nvme_command c = { };
 	int ret;
 
+	lockdep_assert_held(&q->exp->cmd_lock);
 	nvme_p2p_mem_zero(&q->sq);
 	nvme_p2p_mem_zero(&q->cq);
 
@@ -155,39 +155,56 @@ static void nvme_p2p_queue_delete_cmds(struct nvme_p2p_queue *q)
 
 /*
  * Revoke for good: no CPU mapping or importer may reach the rings or the
- * doorbells again; the memory is freed now, the file stays until closed.
+ * doorbells again; the file stays until closed. The memory goes now with
+ * @free_mem, else with the file.
  */
-static void nvme_p2p_queue_revoke(struct nvme_p2p_queue *q)
+static void nvme_p2p_queue_revoke(struct nvme_p2p_queue *q, bool free_mem)
 {
 	mutex_lock(&q->lock);
-	if (q->revoked) {
+	if (q->state == NVME_P2P_QUEUE_REVOKED) {
 		mutex_unlock(&q->lock);
 		return;
 	}
-	q->revoked = true;
+	q->state = NVME_P2P_QUEUE_REVOKED;
 	mutex_unlock(&q->lock);
 
-	/* Not under q->lock: faults take it to allocate page tables. */
+	/*
+	 * Not under q->lock: faults take it. A fault that read the old state
+	 * has put its page in by now, so this zap removes it.
+	 */
 	unmap_mapping_range(q->mapping, 0, 0, 1);
 
 	nvme_p2p_unmap_all(q->exp, &q->maps);
-	mutex_lock(&q->lock);
-	nvme_p2p_mem_free(q->exp, &q->sq);
-	nvme_p2p_mem_free(q->exp, &q->cq);
-	mutex_unlock(&q->lock);
+	if (free_mem) {
+		mutex_lock(&q->lock);
+		nvme_p2p_mem_free(q->exp, &q->sq);
+		nvme_p2p_mem_free(q->exp, &q->cq);
+		mutex_unlock(&q->lock);
+	}
 	wake_up_interruptible_poll(&q->wait, EPOLLERR | EPOLLHUP);
 }
 
-/* Give up the queue ID; exp->lock held. */
+/* Give up the queue ID. */
 static void nvme_p2p_queue_unlink(struct nvme_p2p_queue *q)
 {
 	struct nvme_p2p_export *exp = q->exp;
 
+	lockdep_assert_held(&exp->lock);
 	if (list_empty(&q->node))
 		return;
 	list_del_init(&q->node);
 	if (q->qid >= exp->first_qid && q->qid < exp->first_qid + exp->nr_qids)
 		clear_bit(q->qid - exp->first_qid, exp->qid_used);
+}
+
+/* Unlink and revoke for good, the memory freed now or with the file. */
+static void nvme_p2p_queue_drop(struct nvme_p2p_queue *q, bool free_mem)
+{
+	lockdep_assert_held(&q->exp->cmd_lock);
+	mutex_lock(&q->exp->lock);
+	nvme_p2p_queue_unlink(q);
+	mutex_unlock(&q->exp->lock);
+	nvme_p2p_queue_revoke(q, free_mem);
 }
 
 static vm_fault_t nvme_p2p_queue_fault(struct vm_fault *vmf)
@@ -202,7 +219,7 @@ static vm_fault_t nvme_p2p_queue_fault(struct vm_fault *vmf)
 	pgprot_t prot;
 
 	mutex_lock(&q->lock);
-	if (q->revoked)
+	if (q->state == NVME_P2P_QUEUE_REVOKED)
 		goto out;
 	switch (nvme_p2p_queue_part(q, vmf->pgoff, &off, &size)) {
 	case NVME_P2P_PART_DB:
@@ -213,10 +230,9 @@ static vm_fault_t nvme_p2p_queue_fault(struct vm_fault *vmf)
 		 * land in a page of RAM: a doorbell rung as the controller
 		 * disables starts work that its reset tears down under it
 		 * (QEMU's frees the SQ with a read still in flight), and the
-		 * pair is gone from the controller afterwards anyway. Read
-		 * under q->lock: state changes wait for it before they zap.
+		 * pair is gone from the controller afterwards anyway.
 		 */
-		if (READ_ONCE(q->state) == NVME_P2P_QUEUE_RESETTING) {
+		if (q->state == NVME_P2P_QUEUE_RESETTING) {
 			pfn = page_to_pfn(q->db_sink);
 			prot = vma->vm_page_prot;
 			goto insert;
@@ -270,7 +286,7 @@ static long nvme_p2p_queue_p2p_map(struct vm_area_struct *vma,
 		return ret;
 	mutex_lock(&q->lock);
 	ret = -ENODEV;
-	if (q->revoked)
+	if (q->state == NVME_P2P_QUEUE_REVOKED)
 		goto out;
 	part = nvme_p2p_queue_part(q, pgoff, &off, &size);
 	ret = -EINVAL;
@@ -319,7 +335,7 @@ static int nvme_p2p_queue_mmap(struct file *file, struct vm_area_struct *vma)
 	nvme_p2p_queue_part(q, vma->vm_pgoff, &off, &size);
 	if (off || vma->vm_end - vma->vm_start != size)
 		return -EINVAL;
-	if (READ_ONCE(q->revoked))
+	if (READ_ONCE(q->state) == NVME_P2P_QUEUE_REVOKED)
 		return -ENODEV;
 	nvme_p2p_vma_setup(vma, &nvme_p2p_queue_vm_ops, q);
 	return 0;
@@ -331,12 +347,12 @@ static __poll_t nvme_p2p_queue_poll(struct file *file, poll_table *wait)
 	__poll_t mask = 0;
 
 	poll_wait(file, &q->wait, wait);
-	mutex_lock(&q->exp->lock);
+	mutex_lock(&q->lock);
 	if (q->state == NVME_P2P_QUEUE_REVOKED)
 		mask |= EPOLLERR | EPOLLHUP;
 	else if (q->generation != q->seen_generation)
 		mask |= EPOLLPRI;
-	mutex_unlock(&q->exp->lock);
+	mutex_unlock(&q->lock);
 	return mask;
 }
 
@@ -372,11 +388,11 @@ static long nvme_p2p_queue_info(struct nvme_p2p_queue *q, void __user *argp)
 	info.sq_addr = q->sq.ctrl_addr;
 	info.cq_addr = q->cq.ctrl_addr;
 	info.db_addr = pci_bus_address(exp->pdev, 0) + q->db_bar_off;
-	mutex_lock(&exp->lock);
+	mutex_lock(&q->lock);
 	info.state = q->state;
 	info.generation = q->generation;
 	q->seen_generation = q->generation;
-	mutex_unlock(&exp->lock);
+	mutex_unlock(&q->lock);
 
 	if (copy_to_user(argp, &info, info.argsz))
 		return -EFAULT;
@@ -417,19 +433,15 @@ static int nvme_p2p_queue_release(struct inode *inode, struct file *file)
 	bool live;
 
 	mutex_lock(&exp->cmd_lock);
-	mutex_lock(&exp->lock);
-	live = q->state == NVME_P2P_QUEUE_LIVE && !exp->gone;
-	mutex_unlock(&exp->lock);
+	mutex_lock(&q->lock);
+	live = q->state == NVME_P2P_QUEUE_LIVE;
+	mutex_unlock(&q->lock);
 	/* A reset or removal already took the pair off the controller. */
-	if (live)
+	if (live && !exp->gone)
 		nvme_p2p_queue_delete_cmds(q);
-	mutex_lock(&exp->lock);
-	nvme_p2p_queue_unlink(q);
-	q->state = NVME_P2P_QUEUE_REVOKED;
-	mutex_unlock(&exp->lock);
+	nvme_p2p_queue_drop(q, false);
 	mutex_unlock(&exp->cmd_lock);
 
-	nvme_p2p_queue_revoke(q);
 	nvme_put_ctrl(exp->ctrl);
 	nvme_p2p_queue_free(q);
 	return 0;
@@ -504,12 +516,13 @@ static int nvme_p2p_queue_doorbells(struct nvme_p2p_queue *q, u32 stride)
 	return 0;
 }
 
-/* Take a free reserved queue ID and join the list; exp->lock held. */
+/* Take a free reserved queue ID and join the list. */
 static int nvme_p2p_queue_link(struct nvme_p2p_queue *q)
 {
 	struct nvme_p2p_export *exp = q->exp;
 	unsigned int bit;
 
+	lockdep_assert_held(&exp->lock);
 	if (!exp->nr_qids)
 		return -EOPNOTSUPP;
 	bit = find_first_zero_bit(exp->qid_used, exp->nr_qids);
@@ -517,7 +530,9 @@ static int nvme_p2p_queue_link(struct nvme_p2p_queue *q)
 		return -EBUSY;
 	set_bit(bit, exp->qid_used);
 	q->qid = exp->first_qid + bit;
+	mutex_lock(&q->lock);
 	q->state = NVME_P2P_QUEUE_RESETTING;	/* not on the controller yet */
+	mutex_unlock(&q->lock);
 	list_add_tail(&q->node, &exp->queues);
 	return 0;
 }
@@ -567,8 +582,8 @@ long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
 	if (ret)
 		goto out_free;
 
-	file = nvme_p2p_file_create("[nvme-p2p-queue]", &nvme_p2p_queue_fops,
-				    q, &fd);
+	file = nvme_p2p_file_create(exp, "[nvme-p2p-queue]",
+				    &nvme_p2p_queue_fops, q, &fd);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto out_free;
@@ -576,7 +591,6 @@ long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
 	/* From here on the file's release undoes whatever was done. */
 	q->mapping = file->f_mapping;
 	q->owner = get_pid(task_tgid(current));
-	nvme_get_ctrl(exp->ctrl);
 
 	mutex_lock(&exp->cmd_lock);
 	mutex_lock(&exp->lock);
@@ -590,9 +604,11 @@ long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
 	if (!ret)
 		ret = nvme_p2p_queue_create_cmds(q);
 	mutex_lock(&exp->lock);
+	mutex_lock(&q->lock);
 	if (!ret && exp->disable_epoch == epoch)
 		q->state = NVME_P2P_QUEUE_LIVE;
-	/* else a disable raced us: nvme_p2p_queues_restore() re-creates it. */
+	/* else a disable raced us: the reset leaves the queue stopped. */
+	mutex_unlock(&q->lock);
 	mutex_unlock(&exp->lock);
 	mutex_unlock(&exp->cmd_lock);
 	if (ret)
@@ -614,9 +630,10 @@ out_free:
 	return ret;
 }
 
-/* Exported queues holding a queue ID; exp->lock held. */
+/* Exported queues holding a queue ID. */
 unsigned int nvme_p2p_queues_used(struct nvme_p2p_export *exp)
 {
+	lockdep_assert_held(&exp->lock);
 	return bitmap_weight(exp->qid_used, exp->nr_qids);
 }
 
@@ -643,7 +660,7 @@ static void nvme_p2p_queue_position(struct nvme_p2p_queue *q,
 	unsigned int i;
 	u16 phase;
 
-	if (q->revoked)
+	if (q->state == NVME_P2P_QUEUE_REVOKED)
 		return;
 	phase = nvme_p2p_cqe_field(cq, 0, status) & 1;
 	for (i = 1; i < q->depth; i++)
@@ -682,11 +699,11 @@ void nvme_p2p_queues_list(struct nvme_p2p_export *exp,
 		e->type = NVME_P2P_ENTRY_QUEUE;
 		e->flags = q->flags;
 		e->pid = pid_vnr(q->owner);
-		e->state = q->state;
 		e->qid = q->qid;
 		e->depth = q->depth;
-		e->generation = q->generation;
 		mutex_lock(&q->lock);
+		e->state = q->state;
+		e->generation = q->generation;
 		e->sq_placement = q->sq.host ? NVME_P2P_SQ_HOST :
 			NVME_P2P_SQ_CMB_REQUIRED;
 		e->cq_placement = q->cq.host ? NVME_P2P_CQ_HOST : NVME_P2P_CQ_CMB;
@@ -729,22 +746,13 @@ unsigned int nvme_p2p_export_claim_qids(struct nvme_p2p_export *exp,
 	return granted - n;
 }
 
-/*
- * After a change of q->state, a fault that read the old state has put its
- * page in: let it finish, so that the zap that follows removes it.
- */
-static void nvme_p2p_queue_fault_barrier(struct nvme_p2p_queue *q)
-{
-	mutex_lock(&q->lock);
-	mutex_unlock(&q->lock);
-}
-
 /**
  * nvme_p2p_queues_invalidate() - the controller is going down
  * @exp: the controller's exporter state
  *
  * Every CPU mapping and importer of every exported queue is invalidated;
- * live queues become resetting.
+ * live and stopped queues become resetting (the pair is lost with the
+ * controller's state, and a resume must wait for the controller).
  */
 void nvme_p2p_queues_invalidate(struct nvme_p2p_export *exp)
 {
@@ -753,21 +761,14 @@ void nvme_p2p_queues_invalidate(struct nvme_p2p_export *exp)
 	mutex_lock(&exp->lock);
 	exp->disable_epoch++;
 	list_for_each_entry(q, &exp->queues, node) {
-		if (q->state == NVME_P2P_QUEUE_LIVE)
-			WRITE_ONCE(q->state, NVME_P2P_QUEUE_RESETTING);
-		nvme_p2p_queue_fault_barrier(q);
+		mutex_lock(&q->lock);
+		if (q->state != NVME_P2P_QUEUE_REVOKED)
+			q->state = NVME_P2P_QUEUE_RESETTING;
+		mutex_unlock(&q->lock);
+		/* A fault that read the old state is done: this zaps it. */
 		unmap_mapping_range(q->mapping, 0, 0, 1);
 	}
 	mutex_unlock(&exp->lock);
-}
-
-static void nvme_p2p_queue_revoke_locked(struct nvme_p2p_queue *q)
-{
-	mutex_lock(&q->exp->lock);
-	nvme_p2p_queue_unlink(q);
-	q->state = NVME_P2P_QUEUE_REVOKED;
-	mutex_unlock(&q->exp->lock);
-	nvme_p2p_queue_revoke(q);
 }
 
 /**
@@ -781,7 +782,7 @@ static void nvme_p2p_queue_revoke_locked(struct nvme_p2p_queue *q)
 void nvme_p2p_queues_restore(struct nvme_p2p_export *exp)
 {
 	struct nvme_p2p_queue *q, *tmp;
-	bool in_range;
+	bool in_range, stopped;
 
 	mutex_lock(&exp->cmd_lock);
 	/* The list only changes under cmd_lock too: safe to walk. */
@@ -789,23 +790,27 @@ void nvme_p2p_queues_restore(struct nvme_p2p_export *exp)
 		mutex_lock(&exp->lock);
 		in_range = q->qid >= exp->first_qid &&
 			q->qid < exp->first_qid + exp->nr_qids;
-		if (in_range && q->state == NVME_P2P_QUEUE_RESETTING) {
-			WRITE_ONCE(q->state, NVME_P2P_QUEUE_STOPPED);
-			q->generation++;
-			/* The CPU's doorbells reach the controller again. */
-			nvme_p2p_queue_fault_barrier(q);
-			unmap_mapping_range(q->mapping, NVME_P2P_QUEUE_OFF_DB,
-					    PAGE_ALIGN(q->db_bytes), 1);
-		}
 		mutex_unlock(&exp->lock);
-		if (in_range) {
-			wake_up_interruptible_poll(&q->wait, EPOLLPRI);
+		if (!in_range) {
+			dev_warn(exp->ctrl->device,
+				 "p2p: exported queue %u lost its queue ID in a reset, revoked\n",
+				 q->qid);
+			nvme_p2p_queue_drop(q, true);
 			continue;
 		}
-		dev_warn(exp->ctrl->device,
-			 "p2p: exported queue %u lost its queue ID in a reset, revoked\n",
-			 q->qid);
-		nvme_p2p_queue_revoke_locked(q);
+		mutex_lock(&q->lock);
+		stopped = q->state == NVME_P2P_QUEUE_RESETTING;
+		if (stopped) {
+			q->state = NVME_P2P_QUEUE_STOPPED;
+			q->generation++;
+		}
+		mutex_unlock(&q->lock);
+		if (!stopped)
+			continue;
+		/* The CPU's doorbells reach the controller again. */
+		unmap_mapping_range(q->mapping, NVME_P2P_QUEUE_OFF_DB,
+				    PAGE_ALIGN(q->db_bytes), 1);
+		wake_up_interruptible_poll(&q->wait, EPOLLPRI);
 	}
 	mutex_unlock(&exp->cmd_lock);
 }
@@ -820,9 +825,11 @@ static long nvme_p2p_queue_resume(struct nvme_p2p_queue *q)
 
 	mutex_lock(&exp->cmd_lock);
 	mutex_lock(&exp->lock);
-	state = q->state;
 	epoch = exp->disable_epoch;
 	mutex_unlock(&exp->lock);
+	mutex_lock(&q->lock);
+	state = q->state;
+	mutex_unlock(&q->lock);
 	switch (state) {
 	case NVME_P2P_QUEUE_LIVE:
 		ret = 0;
@@ -830,8 +837,12 @@ static long nvme_p2p_queue_resume(struct nvme_p2p_queue *q)
 	case NVME_P2P_QUEUE_STOPPED:
 		ret = nvme_p2p_queue_create_cmds(q);
 		mutex_lock(&exp->lock);
-		if (!ret && exp->disable_epoch == epoch)
+		mutex_lock(&q->lock);
+		if (exp->disable_epoch != epoch)
+			ret = -EAGAIN;	/* a reset began: it stops the queue */
+		else if (!ret)
 			q->state = NVME_P2P_QUEUE_LIVE;
+		mutex_unlock(&q->lock);
 		mutex_unlock(&exp->lock);
 		break;
 	case NVME_P2P_QUEUE_RESETTING:
@@ -847,12 +858,15 @@ static long nvme_p2p_queue_resume(struct nvme_p2p_queue *q)
 
 /**
  * nvme_p2p_queues_remove() - revoke every exported queue for good
- * @exp: the controller's exporter state, cmd_lock held
+ * @exp: the controller's exporter state
+ *
+ * For controller removal: the memory is freed now, before the CMB goes.
  */
 void nvme_p2p_queues_remove(struct nvme_p2p_export *exp)
 {
 	struct nvme_p2p_queue *q, *tmp;
 
+	lockdep_assert_held(&exp->cmd_lock);
 	list_for_each_entry_safe(q, tmp, &exp->queues, node)
-		nvme_p2p_queue_revoke_locked(q);
+		nvme_p2p_queue_drop(q, true);
 }

@@ -9,16 +9,13 @@
  * Each region file has its own inode, so unmap_mapping_range() on it
  * revokes exactly that region's CPU mappings and importers.
  */
-#include <linux/anon_inodes.h>
 #include <linux/dma-map-ops.h>
-#include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/pid.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/nvme_p2p.h>
@@ -48,383 +45,6 @@ struct nvme_p2p_region {
 	struct nvme_p2p_mem mem;	/* kaddr NULL once revoked */
 	struct nvme_p2p_maps maps;
 };
-
-/*
- * One successful p2p_map, kept so that p2p_unmap can undo exactly it:
- * pages mapped with an sg_table, or a BAR range (bus addresses need no
- * undoing; a host bridge mapping does).
- */
-struct nvme_p2p_map {
-	struct list_head node;
-	struct device *importer;
-	unsigned long start, end;
-	dma_addr_t first;
-	enum dma_data_direction dir;
-	struct sg_table sgt;		/* pages; sgt.sgl NULL for a BAR */
-	bool resource;			/* BAR mapped with dma_map_resource() */
-};
-
-/* Copy an extensible argument struct in: see the uapi header's rules. */
-int nvme_p2p_copy_args(void *karg, size_t ksize, size_t min,
-		       void __user *uarg)
-{
-	u32 argsz;
-
-	if (get_user(argsz, (u32 __user *)uarg))
-		return -EFAULT;
-	if (argsz < min)
-		return -EINVAL;
-	return copy_struct_from_user(karg, ksize, uarg, argsz);
-}
-
-bool nvme_p2p_reserved_zero(const u64 *reserved, size_t n)
-{
-	while (n--)
-		if (reserved[n])
-			return false;
-	return true;
-}
-
-/*
- * Allocate contiguous memory for an export: from the CMB's p2pmem pool
- * (shared with the driver's own CMB SQs, so neither overcommits it) or
- * host pages kept DMA-mapped for the controller. Zeroed either way.
- */
-int nvme_p2p_mem_alloc(struct nvme_p2p_export *exp, struct nvme_p2p_mem *mem,
-		       size_t size, bool host)
-{
-	struct device *dma_dev = &exp->pdev->dev;
-	struct page *page;
-
-	mem->size = PAGE_ALIGN(size);
-	mem->host = host;
-	if (!host) {
-		mem->kaddr = pci_alloc_p2pmem(exp->pdev, mem->size);
-		if (!mem->kaddr)
-			return -ENOSPC;
-		memset_io((void __iomem *)mem->kaddr, 0, mem->size);
-		mem->ctrl_addr = pci_p2pmem_virt_to_bus(exp->pdev, mem->kaddr);
-		return 0;
-	}
-
-	page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN,
-			   get_order(mem->size));
-	if (!page)
-		return -ENOMEM;
-	mem->ctrl_addr = dma_map_page(dma_dev, page, 0, mem->size,
-				      DMA_BIDIRECTIONAL);
-	if (dma_mapping_error(dma_dev, mem->ctrl_addr)) {
-		__free_pages(page, get_order(mem->size));
-		return -ENOMEM;
-	}
-	mem->kaddr = page_address(page);
-	return 0;
-}
-
-void nvme_p2p_mem_free(struct nvme_p2p_export *exp, struct nvme_p2p_mem *mem)
-{
-	if (!mem->kaddr)
-		return;
-	if (mem->host) {
-		dma_unmap_page(&exp->pdev->dev, mem->ctrl_addr, mem->size,
-			       DMA_BIDIRECTIONAL);
-		__free_pages(virt_to_page(mem->kaddr), get_order(mem->size));
-	} else {
-		pci_free_p2pmem(exp->pdev, mem->kaddr, mem->size);
-	}
-	mem->kaddr = NULL;
-}
-
-unsigned long nvme_p2p_mem_pfn(const struct nvme_p2p_mem *mem,
-			       unsigned long off)
-{
-	return page_to_pfn(virt_to_page(mem->kaddr + off));
-}
-
-/* Undo one mapping, already off its list. */
-static void nvme_p2p_map_free(struct nvme_p2p_map *map)
-{
-	if (map->sgt.sgl) {
-		dma_unmap_sgtable(map->importer, &map->sgt, map->dir, 0);
-		sg_free_table(&map->sgt);
-	} else if (map->resource) {
-		dma_unmap_resource(map->importer, map->first,
-				   map->end - map->start, map->dir, 0);
-	}
-	put_device(map->importer);
-	kfree(map);
-}
-
-static struct nvme_p2p_map *nvme_p2p_map_new(struct device *importer,
-					     unsigned long start,
-					     unsigned long end, bool write)
-{
-	struct nvme_p2p_map *map = kzalloc(sizeof(*map), GFP_KERNEL);
-
-	if (!map)
-		return NULL;
-	map->importer = get_device(importer);
-	map->start = start;
-	map->end = end;
-	map->dir = write ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
-	return map;
-}
-
-static void nvme_p2p_map_add(struct nvme_p2p_maps *maps,
-			     struct nvme_p2p_map *map, dma_addr_t *pa)
-{
-	map->first = pa[0];
-	mutex_lock(&maps->lock);
-	list_add(&map->node, &maps->list);
-	maps->nr++;
-	mutex_unlock(&maps->lock);
-}
-
-static void nvme_p2p_map_drop(struct nvme_p2p_map *map)
-{
-	put_device(map->importer);
-	kfree(map);
-}
-
-static void nvme_p2p_log_unreachable(struct nvme_p2p_export *exp,
-				     struct device *importer, const char *what)
-{
-	dev_info(exp->ctrl->device, "p2p: %s cannot reach the %s peer to peer\n",
-		 dev_name(importer), what);
-}
-
-/**
- * nvme_p2p_map_mem() - p2p_map of exported memory for one importer
- * @exp: the exporter
- * @maps: the export file's mappings
- * @mem: the memory, allocated; the caller holds the lock guarding it
- * @off: byte offset in @mem of @start
- * @importer: the device that will DMA
- * @start: first user address (page aligned)
- * @end: end user address (page aligned)
- * @pa: out: one DMA address per page
- * @write: the importer will write
- *
- * dma-direct or the IOMMU decide for CMB pages: bus address through a
- * switch, host bridge mapping, or -EREMOTEIO.
- *
- * Return: 0 or a negative errno.
- */
-long nvme_p2p_map_mem(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
-		      const struct nvme_p2p_mem *mem, unsigned long off,
-		      struct device *importer, unsigned long start,
-		      unsigned long end, dma_addr_t *pa, bool write)
-{
-	unsigned long i = 0, npages = (end - start) >> PAGE_SHIFT;
-	struct nvme_p2p_map *map;
-	struct scatterlist *sg;
-	int nent;
-	long ret;
-
-	if (off + (end - start) > mem->size)
-		return -EINVAL;
-	map = nvme_p2p_map_new(importer, start, end, write);
-	if (!map)
-		return -ENOMEM;
-	ret = sg_alloc_table(&map->sgt, 1, GFP_KERNEL);
-	if (ret)
-		goto out_drop;
-	sg_set_page(map->sgt.sgl, virt_to_page(mem->kaddr + off), end - start, 0);
-	ret = dma_map_sgtable(importer, &map->sgt, map->dir, 0);
-	if (ret) {
-		if (ret == -EREMOTEIO)
-			nvme_p2p_log_unreachable(exp, importer, "CMB");
-		sg_free_table(&map->sgt);
-		goto out_drop;
-	}
-	for_each_sgtable_dma_sg(&map->sgt, sg, nent) {
-		dma_addr_t a = sg_dma_address(sg);
-		unsigned int len;
-
-		for (len = 0; len < sg_dma_len(sg) && i < npages;
-		     len += PAGE_SIZE)
-			pa[i++] = a + len;
-	}
-	nvme_p2p_map_add(maps, map, pa);
-	return 0;
-
-out_drop:
-	nvme_p2p_map_drop(map);
-	return ret;
-}
-
-/**
- * nvme_p2p_map_bar() - p2p_map of a controller BAR range (no struct pages)
- * @exp: the exporter
- * @maps: the export file's mappings
- * @bar: the BAR
- * @off: byte offset in @bar of @start
- * @importer: the device that will DMA
- * @start: first user address (page aligned)
- * @end: end user address (page aligned)
- * @pa: out: one DMA address per page
- * @write: the importer will write
- *
- * The same route p2pdma takes for CMB pages: bus addresses when a switch
- * routes the importer's traffic, dma_map_resource() through a host bridge,
- * -EREMOTEIO when it cannot reach the controller.
- *
- * Return: 0 or a negative errno.
- */
-long nvme_p2p_map_bar(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
-		      int bar, unsigned long off, struct device *importer,
-		      unsigned long start, unsigned long end, dma_addr_t *pa,
-		      bool write)
-{
-	unsigned long i, npages = (end - start) >> PAGE_SHIFT;
-	struct nvme_p2p_map *map;
-	dma_addr_t base;
-	int route, dist;
-
-	if (off + (end - start) > pci_resource_len(exp->pdev, bar))
-		return -EINVAL;
-	route = pci_p2pdma_route(exp->pdev, importer, &dist);
-	if (route != PCI_P2PDMA_MAP_BUS_ADDR &&
-	    route != PCI_P2PDMA_MAP_THRU_HOST_BRIDGE) {
-		nvme_p2p_log_unreachable(exp, importer, "doorbells");
-		return -EREMOTEIO;
-	}
-	map = nvme_p2p_map_new(importer, start, end, write);
-	if (!map)
-		return -ENOMEM;
-	if (route == PCI_P2PDMA_MAP_BUS_ADDR) {
-		base = pci_bus_address(exp->pdev, bar) + off;
-	} else {
-		base = dma_map_resource(importer,
-					pci_resource_start(exp->pdev, bar) + off,
-					end - start, map->dir, 0);
-		if (dma_mapping_error(importer, base)) {
-			nvme_p2p_map_drop(map);
-			return -EIO;
-		}
-		map->resource = true;
-	}
-	for (i = 0; i < npages; i++)
-		pa[i] = base + (i << PAGE_SHIFT);
-	nvme_p2p_map_add(maps, map, pa);
-	return 0;
-}
-
-/**
- * nvme_p2p_unmap() - p2p_unmap: undo the mapping p2p_map made
- * @maps: the export file's mappings
- * @importer: as given to p2p_map
- * @start: as given to p2p_map
- * @end: as given to p2p_map
- * @pa: as p2p_map filled it
- *
- * Return: 0, or -ENOENT when no such mapping exists (never made, or
- * already undone by a revoke).
- */
-long nvme_p2p_unmap(struct nvme_p2p_maps *maps, struct device *importer,
-		    unsigned long start, unsigned long end, dma_addr_t *pa)
-{
-	struct nvme_p2p_map *map;
-
-	mutex_lock(&maps->lock);
-	list_for_each_entry(map, &maps->list, node) {
-		if (map->importer == importer && map->start == start &&
-		    map->end == end && map->first == pa[0]) {
-			list_del(&map->node);
-			maps->nr--;
-			mutex_unlock(&maps->lock);
-			nvme_p2p_map_free(map);
-			return 0;
-		}
-	}
-	mutex_unlock(&maps->lock);
-	return -ENOENT;
-}
-
-/* After a revoke: undo what importers failed to unmap, loudly. */
-void nvme_p2p_unmap_all(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps)
-{
-	struct nvme_p2p_map *map, *tmp;
-	LIST_HEAD(left);
-
-	mutex_lock(&maps->lock);
-	list_splice_init(&maps->list, &left);
-	maps->nr = 0;
-	mutex_unlock(&maps->lock);
-	list_for_each_entry_safe(map, tmp, &left, node) {
-		dev_warn(exp->ctrl->device,
-			 "p2p: %s did not unmap a revoked mapping\n",
-			 dev_name(map->importer));
-		nvme_p2p_map_free(map);
-	}
-}
-
-int nvme_p2p_vma_check(struct vm_area_struct *vma, unsigned long start,
-		       unsigned long end)
-{
-	if (start < vma->vm_start || end > vma->vm_end || start >= end ||
-	    !PAGE_ALIGNED(start) || !PAGE_ALIGNED(end))
-		return -EINVAL;
-	return 0;
-}
-
-/* Every export mmap: shared, never executable (EPERM, as noexec mounts). */
-int nvme_p2p_vma_check_flags(struct vm_area_struct *vma)
-{
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	if (vma->vm_flags & VM_EXEC)
-		return -EPERM;
-	return 0;
-}
-
-/*
- * Device memory: no struct page semantics for the CPU, no core dump, not
- * inherited across fork, never made executable later.
- */
-void nvme_p2p_vma_setup(struct vm_area_struct *vma,
-			const struct vm_operations_struct *ops, void *priv)
-{
-	vm_flags_mod(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
-		     VM_DONTCOPY, VM_MAYEXEC);
-	vma->vm_ops = ops;
-	vma->vm_private_data = priv;
-}
-
-/* An export VMA is one piece: p2p_unmap finds its mappings by address. */
-int nvme_p2p_may_split(struct vm_area_struct *vma, unsigned long addr)
-{
-	return -EINVAL;
-}
-
-int nvme_p2p_mremap(struct vm_area_struct *vma)
-{
-	return -EINVAL;
-}
-
-/*
- * A new export file with an inode of its own, so that unmap_mapping_range()
- * on it revokes exactly its CPU mappings and importers. The descriptor is
- * reserved, not installed.
- */
-struct file *nvme_p2p_file_create(const char *name,
-				  const struct file_operations *fops,
-				  void *priv, int *fdp)
-{
-	struct file *file;
-	int fd;
-
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return ERR_PTR(fd);
-	file = anon_inode_create_getfile(name, fops, priv, O_RDWR, NULL);
-	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		return file;
-	}
-	*fdp = fd;
-	return file;
-}
 
 /*
  * Take the region's memory back: invalidate every CPU mapping and every
@@ -627,8 +247,8 @@ static long nvme_p2p_region_create(struct nvme_p2p_export *exp,
 	arg.bus_addr = region->mem.ctrl_addr;
 	arg.cmb_offset = host ? 0 : arg.bus_addr - cmb->bus_start;
 
-	file = nvme_p2p_file_create("[nvme-p2p-region]", &nvme_p2p_region_fops,
-				    region, &fd);
+	file = nvme_p2p_file_create(exp, "[nvme-p2p-region]",
+				    &nvme_p2p_region_fops, region, &fd);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto out_free_mem;
@@ -648,14 +268,12 @@ static long nvme_p2p_region_create(struct nvme_p2p_export *exp,
 	}
 	list_add_tail(&region->node, &exp->regions);
 	exp->nr_regions++;
-	nvme_get_ctrl(exp->ctrl);
 	mutex_unlock(&exp->lock);
 	fd_install(fd, file);
 	return fd;
 
 out_put_file:
 	/* The file owns the region now: its release frees everything. */
-	nvme_get_ctrl(exp->ctrl);
 	fput(file);
 	put_unused_fd(fd);
 	return ret;
@@ -879,7 +497,7 @@ long nvme_p2p_export_ioctl(struct nvme_p2p_export *exp,
  * For controller disable and reset: CPU mappings and importers are torn
  * down (mmu notifiers fire) while regions and queues keep their memory;
  * the next CPU access or p2p_map maps them again. Exported queues are
- * marked resetting until nvme_p2p_export_restore() re-creates them.
+ * resetting until nvme_p2p_export_restore() stops them.
  */
 void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp)
 {
@@ -897,8 +515,9 @@ void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp)
  * @exp: the controller's exporter state
  *
  * Called once the driver's own I/O queues are set up again: each exported
- * queue pair is created anew at its queue ID with empty rings, and its
- * generation is bumped; one that cannot be is revoked for good.
+ * queue pair is stopped at a new generation until its owner resumes it
+ * (NVME_P2P_IOCTL_QUEUE_RESUME); one whose queue ID is no longer granted
+ * is revoked for good.
  */
 void nvme_p2p_export_restore(struct nvme_p2p_export *exp)
 {

@@ -2,7 +2,9 @@
 /*
  * nvme-pci's peer-to-peer exporter: CMB data regions and I/O queue pairs
  * as p2p VMAs. The interface between pci.c (which owns struct nvme_dev)
- * and pci-p2p*.c, then what pci-p2p.c and pci-p2p-queue.c share.
+ * and the exporter, then the exporter's own layers: pci-p2p-mem.c (what
+ * every export file shares), pci-p2p-queue.c (exported queue pairs) under
+ * pci-p2p.c (regions and the controller's ioctls).
  */
 #ifndef _NVME_PCI_P2P_H
 #define _NVME_PCI_P2P_H
@@ -51,7 +53,8 @@ struct nvme_p2p_cmb {
  * struct nvme_p2p_export - per-controller exporter state, embedded in nvme_dev
  * @ctrl: the controller
  * @pdev: its PCI device (the p2pmem provider)
- * @lock: protects the lists, counters, @gone and every queue's state
+ * @lock: protects the lists, counters, queue-ID bitmap, @disable_epoch
+ *	and @gone; taken before a region's or a queue's own lock
  * @cmd_lock: serializes the admin commands that create and delete
  *	exported queues, and their re-creation after a reset; taken before
  *	@lock, never held by the controller disable path
@@ -132,7 +135,7 @@ static inline void nvme_p2p_export_remove(struct nvme_p2p_export *exp)
 }
 #endif
 
-/* What pci-p2p.c and pci-p2p-queue.c share. */
+/* pci-p2p-mem.c: what every export file shares. */
 
 /* Memory handed out: a piece of the CMB or host pages, contiguous. */
 struct nvme_p2p_mem {
@@ -185,9 +188,12 @@ void nvme_p2p_vma_setup(struct vm_area_struct *vma,
 			const struct vm_operations_struct *ops, void *priv);
 int nvme_p2p_may_split(struct vm_area_struct *vma, unsigned long addr);
 int nvme_p2p_mremap(struct vm_area_struct *vma);
-struct file *nvme_p2p_file_create(const char *name,
+struct file *nvme_p2p_file_create(struct nvme_p2p_export *exp,
+				  const char *name,
 				  const struct file_operations *fops,
 				  void *priv, int *fdp);
+
+/* pci-p2p-queue.c: exported queue pairs. */
 
 long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
 			   const struct nvme_p2p_cmb *cmb, void __user *argp);

@@ -99,7 +99,8 @@ struct nvme_p2p_info {
  * Regions need no privilege beyond access to /dev/nvmeN: they hold data
  * only, no queue the holder could point anywhere.
  *
- * Errors: ENODEV (no CMB registered as p2pmem, or controller going away),
+ * Errors: ENODEV (a CMB region on a controller without a CMB registered
+ * as p2pmem, or the controller going away; host regions need no CMB),
  * EINVAL (size zero or not a multiple of 4096, unknown flags, nonzero
  * reserved or output fields), ENOSPC (not enough contiguous free CMB),
  * E2BIG (host region above NVME_P2P_HOST_REGION_MAX), ENOMEM (no
@@ -170,7 +171,8 @@ struct nvme_p2p_region_create {
  * invalidates every mapping and importer of it (commands in flight are
  * lost); while it is under way the CPU mapping of the doorbells is a page
  * of RAM, so the owner's doorbell writes reach no controller. Once the
- * controller is back the queue is stopped at a new generation: it keeps
+ * controller is back the queue is stopped at a new generation (every reset
+ * bumps it, also that of a queue still stopped from an earlier one): it keeps
  * its queue ID, memory and mmap offsets, but does not exist on the
  * controller, so doorbell writes with tails from before the reset cannot
  * make it run stale entries. poll() reports EPOLLPRI when the
@@ -240,7 +242,8 @@ struct nvme_p2p_queue_create {
  *
  * NVME_P2P_IOCTL_QUEUE_RESUME (no argument), on a queue fd: create a
  * stopped queue on the controller again, rings empty. 0 if it is live
- * (already resumed). Errors: EAGAIN (reset still under way), ENODEV
+ * (already resumed). Errors: EAGAIN (a reset is under way, or began
+ * while resuming: the queue is left to that reset, stopped), ENODEV
  * (revoked), EIO (the controller refused), ENOTTY.
  */
 struct nvme_p2p_queue_info {
