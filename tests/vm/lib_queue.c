@@ -347,8 +347,8 @@ static void test_data(const char *qname, struct nvmep2p_queue *q,
 			seed++;
 			pattern((char *)src->addr + off, len, seed);
 			memset((char *)dst->addr + off, 0, len);
-			w = rw(q, NVMEP2P_OP_WRITE, slba, src->bus_addr + off, len);
-			r = rw(q, NVMEP2P_OP_READ, slba, dst->bus_addr + off, len);
+			w = rw(q, nvme_cmd_write, slba, src->bus_addr + off, len);
+			r = rw(q, nvme_cmd_read, slba, dst->bus_addr + off, len);
 			result(w == 0 && r == 0 &&
 			       matches((char *)dst->addr + off, len, seed) &&
 			       blk_matches(slba, len, seed),
@@ -392,7 +392,7 @@ static void test_io(void)
 	test_data("SQ in host", qh, "host region", host, "CMB region", cmb, 0x18000);
 
 	/* Above max_transfer: refused before it reaches the controller. */
-	is_ret(rw(qc, NVMEP2P_OP_WRITE, 0, cmb->bus_addr, 516 * KiB), -EINVAL,
+	is_ret(rw(qc, nvme_cmd_write, 0, cmb->bus_addr, 516 * KiB), -EINVAL,
 	       "a 516 KiB transfer is refused (max_transfer)");
 out:
 	nvmep2p_queue_destroy(qc);
@@ -491,8 +491,8 @@ static void test_small_queue(void)
 	/* 200 write/read pairs of 4 KiB: the CQ phase wraps 100 times. */
 	for (i = 0; i < 200 && ok_all; i++) {
 		pattern(r->addr, 4 * KiB, 5000 + i);
-		ok_all = rw(q, NVMEP2P_OP_WRITE, 0x30000 + i * 8, r->bus_addr, 4 * KiB) == 0 &&
-			rw(q, NVMEP2P_OP_READ, 0x30000 + i * 8, r->bus_addr + 8 * KiB,
+		ok_all = rw(q, nvme_cmd_write, 0x30000 + i * 8, r->bus_addr, 4 * KiB) == 0 &&
+			rw(q, nvme_cmd_read, 0x30000 + i * 8, r->bus_addr + 8 * KiB,
 			   4 * KiB) == 0 &&
 			matches((char *)r->addr + 8 * KiB, 4 * KiB, 5000 + i);
 	}
@@ -524,7 +524,7 @@ static void test_commands(void)
 	}
 	nlb = (uint32_t)(len >> ns.lba_shift);
 	pattern(r->addr, len, 77);
-	is_ret(rw(q, NVMEP2P_OP_WRITE, slba, r->bus_addr, len), 0, "write 32 KiB");
+	is_ret(rw(q, nvme_cmd_write, slba, r->bus_addr, len), 0, "write 32 KiB");
 	result(blk_matches(slba, len, 77), "  it is on the disk");
 
 	sqe = nvmep2p_queue_get_sqe(q);
@@ -545,33 +545,33 @@ static void test_commands(void)
 	sqe = nvmep2p_queue_get_sqe(q);
 	is_ret(nvmep2p_queue_cmd_mem(q, sqe, &mem, &bus, NULL), 0, "per-command memory");
 	nvmep2p_dsm_range_set(mem, slba, nlb);
-	is_ret(nvmep2p_prep_dsm(sqe, 1, 1, NVMEP2P_DSM_AD, bus, 0), 0, "prep_dsm");
+	is_ret(nvmep2p_prep_dsm(sqe, 1, 1, NVME_DSMGMT_AD, bus, 0), 0, "prep_dsm");
 	nvmep2p_queue_submit(q);
 	st = wait_cqe(q, &cqe, NULL) == 1 ? nvmep2p_cqe_status(&cqe) : -1;
 	is_ret(st, 0, "Dataset Management deallocate succeeds");
 
 	/* Deliberate errors, and their names. */
-	st = rw(q, NVMEP2P_OP_READ, ns.nsze, r->bus_addr, 4 * KiB);
-	result(st == NVMEP2P_STATUS_LBA_RANGE &&
+	st = rw(q, nvme_cmd_read, ns.nsze, r->bus_addr, 4 * KiB);
+	result(st == NVME_SC_LBA_RANGE &&
 	       !strcmp(nvmep2p_status_str(st), "LBA Out of Range"),
 	       "read past the namespace end: %#x \"%s\"", st, nvmep2p_status_str(st));
-	st = rw(q, NVMEP2P_OP_READ, ns.nsze - 1, r->bus_addr, 2U << ns.lba_shift);
-	result(st == NVMEP2P_STATUS_LBA_RANGE,
+	st = rw(q, nvme_cmd_read, ns.nsze - 1, r->bus_addr, 2U << ns.lba_shift);
+	result(st == NVME_SC_LBA_RANGE,
 	       "read across the namespace end: %#x \"%s\"", st, nvmep2p_status_str(st));
 	sqe = nvmep2p_queue_get_sqe(q);
 	nvmep2p_prep_cmd(sqe, 0x7e, 1, 0, 0, 0, 0, 0, 0);
 	nvmep2p_queue_submit(q);
 	st = wait_cqe(q, &cqe, NULL) == 1 ? nvmep2p_cqe_status(&cqe) : -1;
-	result(st == NVMEP2P_STATUS_INVALID_OPCODE &&
+	result(st == NVME_SC_INVALID_OPCODE &&
 	       !strcmp(nvmep2p_status_str(st), "Invalid Command Opcode"),
 	       "opcode 7Eh: %#x \"%s\"", st, nvmep2p_status_str(st));
 	sqe = nvmep2p_queue_get_sqe(q);
 	nvmep2p_prep_read(sqe, 99, 0, 1, r->bus_addr, 0);
 	nvmep2p_queue_submit(q);
 	st = wait_cqe(q, &cqe, NULL) == 1 ? nvmep2p_cqe_status(&cqe) : -1;
-	result(st == NVMEP2P_STATUS_INVALID_NS || st == NVMEP2P_STATUS_INVALID_FIELD,
+	result(st == NVME_SC_INVALID_NS || st == NVME_SC_INVALID_FIELD,
 	       "nsid 99: %#x \"%s\"", st, nvmep2p_status_str(st));
-	st = rw(q, NVMEP2P_OP_READ, 0, r->bus_addr, 4 * KiB);
+	st = rw(q, nvme_cmd_read, 0, r->bus_addr, 4 * KiB);
 	is_ret(st, 0, "the queue works on after the errors");
 out:
 	nvmep2p_queue_destroy(q);
@@ -665,7 +665,7 @@ static void test_reset(void)
 	/* Wrap the CQ once so that the library expects phase 0. */
 	pattern(r->addr, 4 * KiB, 9000);
 	for (i = 0; i < 5; i++)
-		rw(q, NVMEP2P_OP_WRITE, 0x50000, r->bus_addr, 4 * KiB);
+		rw(q, nvme_cmd_write, 0x50000, r->bus_addr, 4 * KiB);
 	result(q->cq_phase == 0, "after 5 commands on depth 4, the CQ phase is 0");
 	nvmep2p_queue_info(q, &before);
 	pfd = (struct pollfd){ .fd = nvmep2p_queue_fd(q), .events = POLLPRI };
@@ -711,14 +711,14 @@ static void test_reset(void)
 	is_ret(nvmep2p_queue_peek_cqe(q, &cqe), -EAGAIN, "the CQ is empty");
 
 	pattern(r->addr, 8 * KiB, 9100);
-	ret = rw(q, NVMEP2P_OP_WRITE, 0x50000, r->bus_addr, 8 * KiB);
+	ret = rw(q, nvme_cmd_write, 0x50000, r->bus_addr, 8 * KiB);
 	is_ret(ret, 0, "a write on the same queue after the reset");
-	ret = rw(q, NVMEP2P_OP_READ, 0x50000, r->bus_addr + 16 * KiB, 8 * KiB);
+	ret = rw(q, nvme_cmd_read, 0x50000, r->bus_addr + 16 * KiB, 8 * KiB);
 	result(ret == 0 && matches((char *)r->addr + 16 * KiB, 8 * KiB, 9100) &&
 	       blk_matches(0x50000, 8 * KiB, 9100),
 	       "read back through the queue and the block device");
 	for (i = 0; i < 10 && ret == 0; i++)
-		ret = rw(q, NVMEP2P_OP_READ, 0x50000, r->bus_addr + 16 * KiB, 4 * KiB);
+		ret = rw(q, nvme_cmd_read, 0x50000, r->bus_addr + 16 * KiB, 4 * KiB);
 	is_ret(ret, 0, "10 more commands wrap the new rings");
 out:
 	nvmep2p_queue_destroy(q);
