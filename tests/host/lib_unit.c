@@ -20,24 +20,7 @@
 #include <nvme/util.h>
 
 #include "nvmep2p-private.h"
-
-static int count, failed;
-
-static void result(int pass, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void result(int pass, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", pass ? "" : "not ", ++count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!pass)
-		failed++;
-}
+#include "../tap.h"
 
 #define is_int(got, want, what) do {					\
 	long long _g = (long long)(got), _w = (long long)(want);	\
@@ -840,6 +823,5 @@ int main(void)
 	test_status();
 	test_ctrl_names();
 	test_api_errors();
-	printf("1..%d\n", count);
-	return failed ? 1 : 0;
+	return done_testing();
 }

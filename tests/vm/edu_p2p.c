@@ -906,6 +906,5 @@ int main(void)
 	}
 	close(edu);
 	test_edu_unbind(ctrl, free0);
-	printf("1..%d\n", count);
-	return failed ? 1 : 0;
+	return done_testing();
 }

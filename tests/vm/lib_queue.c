@@ -24,40 +24,10 @@
 #include <unistd.h>
 
 #include "nvmep2p.h"
+#include "../tap.h"
 
 #define KiB 1024UL
 #define TIMEOUT_MS 20000
-
-static int count, failed;
-
-static void result(int pass, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void result(int pass, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", pass ? "" : "not ", ++count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!pass)
-		failed++;
-}
-
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 /* A library call returned exactly want (0, a count or a -errno). */
 #define is_ret(got, want, what) do {					\
@@ -783,7 +753,7 @@ int main(int argc, char **argv)
 	blk_fd = open(blkdev, O_RDONLY | O_DIRECT);
 	result(blk_fd >= 0, "open %s O_DIRECT", blkdev);
 	if (ret || blk_fd < 0) {
-		printf("1..%d\n", count);
+		done_testing();
 		return 1;
 	}
 	test_open(name);
@@ -797,6 +767,5 @@ int main(int argc, char **argv)
 	test_reset();
 	nvmep2p_ctrl_close(ctrl);
 	close(blk_fd);
-	printf("1..%d\n", count);
-	return failed ? 1 : 0;
+	return done_testing();
 }

@@ -1086,7 +1086,7 @@ int main(int argc, char **argv)
 	cmbdev = open_dev(cmb_ns, O_RDWR | O_DIRECT);
 	if (data < 0 || cmbdev < 0 || !write_source(data)) {
 		printf("not ok %d - namespaces open and the source written\n1..%d\n",
-		       count + 1, count + 1);
+		       tap_count + 1, tap_count + 1);
 		return 1;
 	}
 
@@ -1111,6 +1111,5 @@ int main(int argc, char **argv)
 	test_unbind(data);
 	close(data);
 	diag("%.0f s", now() - t0);
-	printf("1..%d\n", count);
-	return failed ? 1 : 0;
+	return done_testing();
 }

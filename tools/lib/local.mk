@@ -78,7 +78,7 @@ nvmep2p_man_pages = \
 
 # Host unit test: builds the library's sources in to reach the internals.
 check_PROGRAMS += tests/host/lib_unit
-tests_host_lib_unit_SOURCES = tests/host/lib_unit.c tools/lib/nvmep2p.c \
+tests_host_lib_unit_SOURCES = tests/host/lib_unit.c tests/tap.c tests/tap.h tools/lib/nvmep2p.c \
 	tools/lib/status.c
 tests_host_lib_unit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib $(LIBNVME_CFLAGS)
 tests_host_lib_unit_LDADD = $(LIBNVME_LIBS)
@@ -87,7 +87,7 @@ tests_host_lib_unit_LDADD = $(LIBNVME_LIBS)
 # the uninstalled library by rpath: no libtool wrapper script, which would
 # want to write into the (read-only in the guest) build tree.
 check_PROGRAMS += tests/vm/lib_queue
-tests_vm_lib_queue_SOURCES = tests/vm/lib_queue.c
+tests_vm_lib_queue_SOURCES = tests/vm/lib_queue.c tests/tap.c tests/tap.h
 tests_vm_lib_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib $(LIBNVME_CFLAGS)
 tests_vm_lib_queue_LDADD = tools/lib/libnvmep2p.la $(LIBNVME_LIBS)
 tests_vm_lib_queue_LDFLAGS = -no-install
