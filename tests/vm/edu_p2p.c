@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: nvme-pci-p2p-export-regions */
 /*
  * VM test: a peer device (QEMU's edu, driven by tests/kmod/edu_p2p.ko)
  * imports CMB data regions through the p2p VMA importer helper: bytes move
  * by edu DMA only, and every revocation (controller reset, region closed,
  * munmap, process killed) is obeyed. Runs in the testbed guest as root,
- * with edu_p2p.ko loaded (tests/vm/edu-p2p.sh); prints TAP.
+ * with edu_p2p.ko loaded (tests/vm/run loads it); prints TAP.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-export-queues
 # The nvmep2p fio engine refuses bad jobs with one clear error line and a
 # non-zero exit, and leaves nothing exported on the controller.
 . "$(dirname "$0")/lib.sh"

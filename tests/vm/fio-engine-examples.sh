@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-export-queues
 # Every job file in fio-engine/examples runs as it is on the CMB controller:
 # fio exits 0, no job reports an error, every job moved data, and nothing
 # stays exported.

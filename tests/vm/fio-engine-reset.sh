@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-export-queues
 # A controller reset under a running nvmep2p job: the kernel re-creates the
 # job's queue, the engine resynchronises (the commands the reset lost fail
 # with EIO, which continue_on_error lets the job carry on from), I/O goes on

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-export-queues
 # Short fio jobs through the nvmep2p engine on the CMB controller's
 # namespace: verify= passes for every SQ and buffer placement, data written
 # through an exported queue is what the kernel's block path reads and the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: nvme-pci-p2p-export-queues */
 /*
  * VM test: real I/O through libnvmep2p on exported queue pairs of the
  * testbed's CMB controller. Data written from CMB and host regions to the
@@ -8,11 +9,13 @@
  * reset and the library's resync; the library's argument checks against a
  * live kernel. Runs as root in the testbed guest; prints TAP.
  *
- * Usage: lib_queue SERIAL NAMESPACE_BLOCK_DEVICE (/dev/nvmeXn1)
+ * Usage: lib_queue [SERIAL CTRL_NAME NAMESPACE_BLOCK_DEVICE]; without
+ * arguments the controller $SERIAL_CMB names and its first namespace.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -734,25 +737,54 @@ static void test_api_errors(void)
 	nvmep2p_region_destroy(small);
 }
 
+/* The first namespace block device of controller name ("/dev/nvme1n1"). */
+static int first_ns(const char *name, char *dev, size_t size)
+{
+	char pattern[128];
+	glob_t g;
+	int ret = -1;
+
+	snprintf(pattern, sizeof(pattern), "/sys/class/nvme/%s/%sn*", name, name);
+	if (glob(pattern, 0, NULL, &g))
+		return -1;
+	if (g.gl_pathc) {
+		snprintf(dev, size, "/dev/%s", strrchr(g.gl_pathv[0], '/') + 1);
+		ret = 0;
+	}
+	globfree(&g);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
+	static char ns_dev[64];
 	const char *name;
 	char serial_dev[64];
 	int ret;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s SERIAL CTRL_NAME /dev/nvmeXn1\n", argv[0]);
+	if (argc != 1 && argc != 4) {
+		fprintf(stderr, "usage: %s [SERIAL CTRL_NAME /dev/nvmeXn1] (default: $SERIAL_CMB and its first namespace)\n",
+			argv[0]);
 		return 2;
 	}
-	serial = argv[1];
-	name = argv[2];
-	blkdev = argv[3];
+	serial = argc == 4 ? argv[1] : getenv("SERIAL_CMB");
+	if (!serial || !*serial) {
+		result(1, "libnvmep2p on a live controller # SKIP SERIAL_CMB not set (tests/vm/run sets it)");
+		return done_testing();
+	}
 	snprintf(serial_dev, sizeof(serial_dev), "serial:%s", serial);
 	ret = nvmep2p_ctrl_open(serial_dev, &ctrl);
 	result(ret == 0, "nvmep2p_ctrl_open(%s) (%d)", serial_dev, ret);
+	if (ret) {
+		done_testing();
+		return 1;
+	}
+	name = argc == 4 ? argv[2] : nvmep2p_ctrl_name(ctrl);
+	blkdev = argc == 4 ? argv[3] :
+		first_ns(name, ns_dev, sizeof(ns_dev)) ? "(no namespace)" : ns_dev;
 	blk_fd = open(blkdev, O_RDONLY | O_DIRECT);
 	result(blk_fd >= 0, "open %s O_DIRECT", blkdev);
-	if (ret || blk_fd < 0) {
+	if (blk_fd < 0) {
 		done_testing();
 		return 1;
 	}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-export-queues
 # nvme p2p on what it cannot work on: a path that does not exist, a device
 # that is not an NVMe controller (/dev/null), a namespace block device, a
 # controller without a CMB where one is needed, bad options, unknown queue

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-export-queues
 # nvme p2p info: its JSON against what the testbed is (64 MiB CMB in BAR 2 with
 # SQS LISTS RDS WDS, not CQS; QEMU's MDTS, MQES and doorbell stride as
 # nvme show-regs reads them; nvme.p2p_queues=8) and against sysfs p2pmem; a

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-export-queues
 # nvme p2p list, create-region, create-queue: objects held by create-* in the
 # background show up in list (owner pid, qid, placement, addresses, state)
 # and in info's counters, and vanish when their holder exits; the reserved

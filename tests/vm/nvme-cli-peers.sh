@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-export-queues
 # nvme p2p peers: every PCI device is listed; the edu and the data NVMe behind
 # the CMB controller's switch reach it via the switch (p2pdma distance 4), the
 # edu and the NVMe on the root bus do not reach it at all; --peer asks about

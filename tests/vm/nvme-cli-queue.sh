@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: nvme-pci-p2p-export-queues
 # nvme p2p queue: after tests/vm/nvme-cli-queue-io ran N Flush commands
 # through an exported queue from user space, the SQ head and CQ tail that
 # 'nvme p2p queue' reports are N modulo the depth (also after the CQ phase

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: io_uring-p2p-buffers
 # io_uring fixed buffers in CMB regions (the io_uring importer): the
 # example copy program (tools/uring/nvmep2p-uring-copy) through the CMB and
 # through host memory with --check, its error messages, then

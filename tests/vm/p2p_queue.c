@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: nvme-pci-p2p-export-queues */
 /*
  * VM test: exported I/O queue pairs of the nvme-p2p exporter, through the
  * raw uapi (no library: this checks the kernel's side of the contract).

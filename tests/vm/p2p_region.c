@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: nvme-pci-p2p-export-regions */
 /*
  * VM test: CMB data regions of the nvme-p2p exporter, through the uapi.
  * Runs in the testbed guest as root; prints TAP.

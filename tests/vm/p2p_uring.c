@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: io_uring-p2p-buffers */
 /*
  * VM test: io_uring fixed buffers in nvme-p2p CMB regions (the io_uring
  * importer). NVMe -> CMB -> NVMe copies with READ_FIXED and WRITE_FIXED,

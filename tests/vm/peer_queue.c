@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: nvme-pci-p2p-export-queues */
 /*
  * The peer scenario: a PCIe peer (QEMU's edu behind the switch, driven by
  * tests/kmod/edu_p2p.ko) drives an I/O queue pair that nvme-pci exports,
@@ -9,7 +10,7 @@
  * the results through the block device.
  *
  * It prints TAP whose comments tell each step with its bus addresses and
- * counters: tests/vm/peer-queue.sh runs it as a test, make demo
+ * counters: tests/vm/run runs it as a test (peer-queue), make demo
  * (tests/testbed/show-testbed) shows it as an account. Runs in the
  * testbed guest as root with edu_p2p.ko loaded.
  */

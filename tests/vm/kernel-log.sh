@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: mm-p2p-vm-ops
 # Runs last: the kernel logged no warning, bug or oops during the VM tests.
 . "$(dirname "$0")/lib.sh"
 
