@@ -4,7 +4,7 @@
  * VM test: CMB data regions of the nvme-p2p exporter, through the uapi, on
  * the kselftest harness: one test per aspect, on the controller whose
  * serial $SERIAL_CMB names, each checked for leaked CMB bytes, regions and
- * queues after its process exits (FIXTURE(cmb), p2p_harness.h). The
+ * queues after its process exits (P2P_CMB_FIXTURE, p2p_harness.h). The
  * p2p_map tests want the p2p_map_test module and $EDU_SWITCH,
  * $EDU_ROOT_BUS (tests/vm/run provides them). Runs in the testbed guest as
  * root; prints TAP.
@@ -24,6 +24,8 @@
 #include <linux/nvme_p2p.h>
 
 #include "p2p_harness.h"
+
+P2P_CMB_FIXTURE(cmb)
 
 static void exit_with_live_mapping(void *arg)
 {
@@ -47,15 +49,15 @@ TEST_F(cmb, info)
 
 	CHECK(info(ctrl, &in) == 0, "INFO succeeds");
 	CHECK(in.cmb_size == CMB_BYTES, "INFO cmb_size is 64 MiB (%llu)",
-	       (unsigned long long)in.cmb_size);
+	      (unsigned long long)in.cmb_size);
 	CHECK((in.flags & (want | NVME_P2P_INFO_CMB_CQS)) == want,
-	       "INFO flags: CMB SQS LISTS RDS WDS set, CQS clear (0x%x)", in.flags);
+	      "INFO flags: CMB SQS LISTS RDS WDS set, CQS clear (0x%x)", in.flags);
 	CHECK((in.cmbsz & 0x1f) == 0x1d, "INFO cmbsz raw register 0x%x", in.cmbsz);
 	CHECK(in.db_stride == 4, "INFO doorbell stride 4 bytes (%u)", in.db_stride);
 	CHECK(in.regions == 0, "INFO no regions yet (%u)", in.regions);
 	CHECK((long long)in.cmb_free == sysfs_num("p2pmem/available"),
-	       "INFO cmb_free (%llu) equals sysfs p2pmem/available",
-	       (unsigned long long)in.cmb_free);
+	      "INFO cmb_free (%llu) equals sysfs p2pmem/available",
+	      (unsigned long long)in.cmb_free);
 
 	memset(&in, 0, sizeof(in));
 	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_INFO, &in), EINVAL, "INFO argsz 0");
@@ -70,17 +72,17 @@ TEST_F(cmb, info)
 	memset(big, 0, sizeof(big));
 	((struct nvme_p2p_info *)big)->argsz = sizeof(big);
 	CHECK(ioctl(ctrl, NVME_P2P_IOCTL_INFO, big) == 0,
-	       "INFO larger argsz with a zero tail is accepted");
+	      "INFO larger argsz with a zero tail is accepted");
 	CHECK(((struct nvme_p2p_info *)big)->argsz == sizeof(in),
-	       "INFO reports the size it filled in argsz");
+	      "INFO reports the size it filled in argsz");
 	memset(big, 0, sizeof(big));
 	((struct nvme_p2p_info *)big)->argsz = sizeof(big);
 	big[sizeof(in) + 3] = 1;
 	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_INFO, big), E2BIG,
-		   "INFO larger argsz with a nonzero tail");
+		  "INFO larger argsz with a nonzero tail");
 	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_INFO, (void *)8), EFAULT, "INFO bad pointer");
 	CHECK_ERR(ioctl(ctrl, _IOWR('N', 0xcf, struct nvme_p2p_info), &in), ENOTTY,
-		   "unknown nvme-p2p ioctl");
+		  "unknown nvme-p2p ioctl");
 }
 
 TEST_F(cmb, region_create_errors)
@@ -134,28 +136,28 @@ TEST_F(cmb, region_cpu)
 	if (f)
 		fclose(f);
 	CHECK(rc.bus_addr >= (uint64_t)bar2_start && rc.bus_addr + size - 1 <= (uint64_t)bar2_end,
-	       "region bus address 0x%llx lies in BAR2 [0x%llx, 0x%llx]",
-	       (unsigned long long)rc.bus_addr, bar2_start, bar2_end);
+	      "region bus address 0x%llx lies in BAR2 [0x%llx, 0x%llx]",
+	      (unsigned long long)rc.bus_addr, bar2_start, bar2_end);
 	CHECK(rc.cmb_offset == rc.bus_addr - (uint64_t)bar2_start,
-	       "cmb_offset 0x%llx is the offset in BAR2", (unsigned long long)rc.cmb_offset);
+	      "cmb_offset 0x%llx is the offset in BAR2", (unsigned long long)rc.cmb_offset);
 
 	CHECK_ERR(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), EINVAL,
-		   "mmap MAP_PRIVATE");
+		  "mmap MAP_PRIVATE");
 	CHECK_ERR(mmap(NULL, 2 * size, PROT_READ, MAP_SHARED, fd, 0), EINVAL,
-		   "mmap longer than the region");
+		  "mmap longer than the region");
 	CHECK_ERR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, size), EINVAL,
-		   "mmap at an offset past the end");
+		  "mmap at an offset past the end");
 	CHECK_ERR(mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, size - 4096), EINVAL,
-		   "mmap running past the end");
+		  "mmap running past the end");
 	CHECK_ERR(mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0), EPERM,
-		   "mmap with PROT_EXEC");
+		  "mmap with PROT_EXEC");
 
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	CHECK(p != MAP_FAILED, "mmap of the whole region");
 	if (p == MAP_FAILED)
 		return;
 	CHECK_ERR(mprotect(p, size, PROT_READ | PROT_EXEC), EACCES,
-		   "mprotect to PROT_EXEC");
+		  "mprotect to PROT_EXEC");
 	fill(p, size, 3);
 	/* The CMB through the BAR itself: the bytes really are in the CMB. */
 	snprintf(path, sizeof(path), "%sresource2", pci_dir);
@@ -174,10 +176,10 @@ TEST_F(cmb, region_cpu)
 
 	close(fd);
 	CHECK(same(p, size, 3),
-	       "the mapping outlives the descriptor");
+	      "the mapping outlives the descriptor");
 	CHECK(cmb_free(ctrl) == free0 - (long long)size, "memory held while mapped");
 	CHECK_ERR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0), EBADF,
-		   "mmap after close");
+		  "mmap after close");
 	CHECK(munmap(p, size) == 0, "munmap of the whole region");
 	CHECK(cmb_free(ctrl) == free0, "memory returned after close and munmap");
 }
@@ -222,7 +224,7 @@ TEST_F(cmb, lifetime)
 	long long worst = free0;
 
 	CHECK(child_signal(exit_with_live_mapping, &ctrl) == 0 && cmb_free(ctrl) == free0,
-	       "process exit with a live region mapping returns the memory");
+	      "process exit with a live region mapping returns the memory");
 
 	for (i = 0; i < 8; i++)
 		fds[i] = region(ctrl, 8 * MiB, 0, NULL);
@@ -269,16 +271,16 @@ TEST_F(cmb, p2p_map)
 	ret = p2p_map_as(edu, p, size, 1, &first, &last);
 	CHECK(ret == 0, "p2p_map for the edu behind the switch (%s) succeeds (%ld)", edu, ret);
 	CHECK(first == rc.bus_addr && last == rc.bus_addr + size - 4096,
-	       "it hands out the region's bus addresses 0x%llx..0x%llx (region at 0x%llx)",
-	       first, last, (unsigned long long)rc.bus_addr);
+	      "it hands out the region's bus addresses 0x%llx..0x%llx (region at 0x%llx)",
+	      first, last, (unsigned long long)rc.bus_addr);
 	ret = p2p_map_as(edu, (char *)p + 64 * 1024, 8192, 0, &first, &last);
 	CHECK(ret == 0 && first == rc.bus_addr + 64 * 1024,
-	       "a sub-range maps at its offset (0x%llx)", first);
+	      "a sub-range maps at its offset (0x%llx)", first);
 	ret = p2p_map_as(far, p, size, 1, &first, &last);
 	CHECK(ret == -EREMOTEIO, "p2p_map for the edu on the root bus (%s): EREMOTEIO (%ld)",
-	       far, ret);
+	      far, ret);
 	CHECK(kernel_log_has(far, "cannot reach the CMB peer to peer"),
-	       "the kernel log says why %s was refused", far);
+	      "the kernel log says why %s was refused", far);
 	munmap(p, size);
 	close(fd);
 	CHECK(cmb_free(ctrl) == free0, "every p2p_map was undone: memory returned");
@@ -329,7 +331,7 @@ TEST_F(cmb, unbind)
 		return;
 	fill(p, size, 3);
 	CHECK(write_sysfs("/sys/bus/pci/drivers/nvme/unbind", bdf) == 0,
-	       "unbind %s from nvme with a region mapped", bdf);
+	      "unbind %s from nvme with a region mapped", bdf);
 	CHECK(sigbus_on_touch(p), "a CPU store to the revoked mapping raises SIGBUS");
 	if (getenv("EDU_SWITCH")) {
 		unsigned long long first, last;
@@ -338,9 +340,9 @@ TEST_F(cmb, unbind)
 		CHECK(ret == -ENODEV, "p2p_map of the revoked region: ENODEV (%ld)", ret);
 	}
 	CHECK_ERR(mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0), ENODEV,
-		   "mmap of a revoked region");
+		  "mmap of a revoked region");
 	CHECK_ERR(region(ctrl, 4096, 0, NULL), ENODEV,
-		   "REGION on a removed controller");
+		  "REGION on a removed controller");
 	munmap(p, size);
 	close(fd);
 	close(ctrl);
@@ -355,9 +357,9 @@ TEST_F(cmb, unbind)
 		struct nvme_p2p_info in;
 
 		CHECK(info(again, &in) == 0 && in.cmb_size == CMB_BYTES && in.regions == 0 &&
-		       (long long)in.cmb_free == sysfs_num("p2pmem/available"),
-		       "its CMB is registered again, no regions, free %llu",
-		       (unsigned long long)in.cmb_free);
+		      (long long)in.cmb_free == sysfs_num("p2pmem/available"),
+		      "its CMB is registered again, no regions, free %llu",
+		      (unsigned long long)in.cmb_free);
 		close(again);
 	}
 }
