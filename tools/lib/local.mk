@@ -87,7 +87,9 @@ tests_host_lib_unit_LDADD = $(LIBNVME_LIBS)
 # the uninstalled library by rpath: no libtool wrapper script, which would
 # want to write into the (read-only in the guest) build tree.
 check_PROGRAMS += tests/vm/lib_queue
-tests_vm_lib_queue_SOURCES = tests/vm/lib_queue.c tests/tap.c tests/tap.h
-tests_vm_lib_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib $(LIBNVME_CFLAGS)
+tests_vm_lib_queue_SOURCES = tests/vm/lib_queue.c tests/vm/p2p_test.c tests/vm/p2p_test.h \
+	tests/vm/p2p_harness.h
+tests_vm_lib_queue_CPPFLAGS = $(KSELFTEST_CPPFLAGS) -I$(top_srcdir)/tools/lib $(LIBNVME_CFLAGS)
+$(tests_vm_lib_queue_OBJECTS): $(kselftest_header)
 tests_vm_lib_queue_LDADD = tools/lib/libnvmep2p.la $(LIBNVME_LIBS)
 tests_vm_lib_queue_LDFLAGS = -no-install
