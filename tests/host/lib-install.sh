@@ -33,22 +33,25 @@ ok "pkg-config knows libnvmep2p (version $(pkg-config --modversion libnvmep2p))"
 cat >"$root/user.c" <<'PROG'
 #include <stdio.h>
 #include <nvmep2p.h>
+#include <nvme/util.h>
 int main(void)
 {
 	struct nvmep2p_ctrl *ctrl;
 	struct nvmep2p_sqe sqe;
 
-	printf("%d %s %d %d\n", nvmep2p_ctrl_open("/dev/null", &ctrl),
-	       nvmep2p_status_str(NVMEP2P_STATUS_LBA_RANGE),
+	/* libnvme's names, and version 0.1's alias of one. */
+	printf("%d %s %d %d %d\n", nvmep2p_ctrl_open("/dev/null", &ctrl),
+	       nvmep2p_status_str(NVME_SC_LBA_RANGE),
 	       nvmep2p_prep_read(&sqe, 1, 0, 0, 0, 0),
-	       nvmep2p_prep_read(&sqe, 1, 0, 8, 0x1000, 0));
+	       nvmep2p_prep_read(&sqe, 1, 0, 8, 0x1000, 0),
+	       nvme_status_to_errno(NVMEP2P_STATUS_LBA_RANGE, false));
 	return 0;
 }
 PROG
 ok "a program builds against the installed header and library" \
 	cc -std=c11 -Wall -Wextra -Werror $cflags -o "$root/user" "$root/user.c" $libs
-is "$(LD_LIBRARY_PATH=$libdir "$root/user")" "-25 LBA Out of Range -22 0" \
-	"it runs against the installed shared library"
+is "$(LD_LIBRARY_PATH=$libdir "$root/user")" "-25 LBA Out of Range -22 0 121" \
+	"it runs against the installed shared library (121: EREMOTEIO, libnvme's errno)"
 is "$(objdump -p "$libdir/libnvmep2p.so" | awk '/SONAME/ {print $2}')" \
 	"libnvmep2p.so.0" "soname libnvmep2p.so.0"
 

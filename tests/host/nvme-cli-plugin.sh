@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The nvme binary with the p2p plugin (tools/nvme-cli): built, lists the p2p
-# subcommands, their options and man pages; the plugin compiles cleanly with
-# -Wall -Wextra; a rebuild with nothing changed compiles nothing; a device
-# that is no NVMe controller is refused.
+# subcommands, their options and man pages; each file of the plugin compiles
+# cleanly with -Wall -Wextra; a rebuild with nothing changed compiles
+# nothing; a device that is no NVMe controller is refused.
 . "$(dirname "$0")/../tap.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NVMEP2P_BUILDDIR:-$top}
@@ -55,12 +55,14 @@ done
 # The plugin alone, with the warnings the project asks for, against the
 # same unpacked nvme-cli tree and configuration as the build.
 if [ -f "$work/build/config.h" ]; then
-	log=$(cc -std=gnu99 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror \
-		-I"$work/build" -I"$work/src" -I"$work/src/ccan" -I"$top/uapi" \
-		$(pkg-config --cflags json-c libnvme libnvme-mi) -include config.h \
-		-c -o /dev/null "$top/tools/nvme-cli/p2p-nvme.c" 2>&1)
-	ok "p2p-nvme.c builds with -Wall -Wextra -Werror" test -z "$log"
-	[ -z "$log" ] || diag "$log"
+	for f in "$top"/tools/nvme-cli/p2p-*.c; do
+		log=$(cc -std=gnu99 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror \
+			-I"$work/build" -I"$work/src" -I"$work/src/ccan" -I"$top/uapi" \
+			$(pkg-config --cflags json-c libnvme libnvme-mi) -include config.h \
+			-c -o /dev/null "$f" 2>&1)
+		ok "${f##*/} builds with -Wall -Wextra -Werror" test -z "$log"
+		[ -z "$log" ] || diag "$log"
+	done
 else
 	tap_result 1 "the nvme-cli build tree $work is there"
 fi

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: nvme-pci-p2p-list-a-controller-s-exports */
 /*
  * VM test: real I/O through libnvmep2p on exported queue pairs of the
  * testbed's CMB controller. Data written from CMB and host regions to the
@@ -8,11 +9,14 @@
  * reset and the library's resync; the library's argument checks against a
  * live kernel. Runs as root in the testbed guest; prints TAP.
  *
- * Usage: lib_queue SERIAL NAMESPACE_BLOCK_DEVICE (/dev/nvmeXn1)
+ * On the kselftest harness: each test on the controller $SERIAL_CMB names
+ * and its first namespace, checked for leaked CMB bytes, regions and queue
+ * IDs after its process exits.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -24,54 +28,80 @@
 #include <unistd.h>
 
 #include "nvmep2p.h"
+#include "p2p_harness.h"
 
 #define KiB 1024UL
 #define TIMEOUT_MS 20000
 
-static int count, failed;
-
-static void result(int pass, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void result(int pass, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", pass ? "" : "not ", ++count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!pass)
-		failed++;
-}
-
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
 /* A library call returned exactly want (0, a count or a -errno). */
 #define is_ret(got, want, what) do {					\
 	long _g = (long)(got), _w = (long)(want);			\
-	result(_g == _w, "%s (got %ld%s%s, want %ld%s%s)", what, _g,	\
-	       _g < 0 ? " " : "", _g < 0 ? strerrorname_np((int)-_g) : "", \
-	       _w, _w < 0 ? " " : "", _w < 0 ? strerrorname_np((int)-_w) : ""); \
+	CHECK(_g == _w, "%s (got %ld%s%s, want %ld%s%s)", what, _g,	\
+	      _g < 0 ? " " : "", _g < 0 ? strerrorname_np((int)-_g) : "", \
+	      _w, _w < 0 ? " " : "", _w < 0 ? strerrorname_np((int)-_w) : ""); \
 } while (0)
 
 static struct nvmep2p_ctrl *ctrl;
 static struct nvme_p2p_info cinfo;
 static struct nvmep2p_ns_info ns;
-static const char *serial, *blkdev;
+static const char *blkdev;
+static char blkdev_buf[64];
 static int blk_fd = -1;
+
+/* The first namespace block device of controller name ("/dev/nvme1n1"). */
+static int first_ns(const char *name, char *dev, size_t size)
+{
+	char pattern[128];
+	glob_t g;
+	int ret = -1;
+
+	snprintf(pattern, sizeof(pattern), "/sys/class/nvme/%s/%sn*", name, name);
+	if (glob(pattern, 0, NULL, &g))
+		return -1;
+	if (g.gl_pathc) {
+		snprintf(dev, size, "/dev/%s", strrchr(g.gl_pathv[0], '/') + 1);
+		ret = 0;
+	}
+	globfree(&g);
+	return ret;
+}
+
+/*
+ * The fixture: the CMB controller opened by the library (its serial from
+ * $SERIAL_CMB, the leak check of P2P_CMB_FIXTURE after the test), its
+ * namespace 1 and that namespace's block device, O_DIRECT.
+ */
+FIXTURE(lib) {
+	int ctrl;
+	long long free0;
+	unsigned int queues_used0;
+	char serial[64];
+};
+
+FIXTURE_SETUP(lib)
+{
+	char dev[80];
+	int ret;
+
+	p2p_cmb_setup(_metadata, &self->ctrl, &self->free0, &self->queues_used0,
+		      self->serial, sizeof(self->serial));
+	if (_metadata->exit_code)
+		return;
+	snprintf(dev, sizeof(dev), "serial:%s", self->serial);
+	ret = nvmep2p_ctrl_open(dev, &ctrl);
+	ASSERT_EQ(0, ret) TH_LOG("nvmep2p_ctrl_open(%s): %s", dev, strerror(-ret));
+	ASSERT_EQ(0, nvmep2p_ctrl_info(ctrl, &cinfo));
+	ASSERT_EQ(0, nvmep2p_ns_info(ctrl, 1, &ns));
+	ASSERT_EQ(0, first_ns(ctrl_name, blkdev_buf, sizeof(blkdev_buf)));
+	blkdev = blkdev_buf;
+	blk_fd = open(blkdev, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, blk_fd) TH_LOG("open %s O_DIRECT: %s", blkdev, strerror(errno));
+}
+
+FIXTURE_TEARDOWN_PARENT(lib)
+{
+	p2p_cmb_check(_metadata, self->serial, self->free0, self->queues_used0);
+}
 
 static long long now_ms(void)
 {
@@ -190,7 +220,7 @@ static struct nvmep2p_queue *make_queue(unsigned int depth, unsigned char sq,
 	int ret = nvmep2p_queue_create(ctrl, &p, &q);
 
 	if (ret) {
-		diag("queue_create(depth %u, sq %u, flags %#x): %s", depth, sq,
+		ksft_print_msg("queue_create(depth %u, sq %u, flags %#x): %s\n", depth, sq,
 		     flags, strerror(-ret));
 		return NULL;
 	}
@@ -203,7 +233,7 @@ static struct nvmep2p_region *make_region(size_t size, unsigned int flags)
 	int ret = nvmep2p_region_create(ctrl, size, flags, &r);
 
 	if (ret) {
-		diag("region_create(%zu, %#x): %s", size, flags, strerror(-ret));
+		ksft_print_msg("region_create(%zu, %#x): %s\n", size, flags, strerror(-ret));
 		return NULL;
 	}
 	return r;
@@ -211,22 +241,23 @@ static struct nvmep2p_region *make_region(size_t size, unsigned int flags)
 
 /* ---------------------------------------------------------------------- */
 
-static void test_open(const char *name)
+TEST_F(lib, open)
 {
+	const char *name = ctrl_name;	/* as sysfs names it (open_ctrl) */
 	struct nvmep2p_ctrl *c = (struct nvmep2p_ctrl *)1;
 	struct nvmep2p_ns_info other;
 	char path[64];
 
 	snprintf(path, sizeof(path), "/dev/%s", nvmep2p_ctrl_name(ctrl));
-	result(!strcmp(nvmep2p_ctrl_name(ctrl), name),
-	       "serial:%s opens %s (the controller sysfs names)", serial, name);
+	CHECK(!strcmp(nvmep2p_ctrl_name(ctrl), name),
+	      "serial:%s opens %s (the controller sysfs names)", self->serial, name);
 	is_ret(nvmep2p_ctrl_open(path, &c), 0, "open by path");
 	nvmep2p_ctrl_close(c);
 	is_ret(nvmep2p_ctrl_open(name, &c), 0, "open by name");
 	nvmep2p_ctrl_close(c);
 	is_ret(nvmep2p_ctrl_open("serial:no-such-controller", &c), -ENODEV,
 	       "open of an unknown serial");
-	result(c == NULL, "  leaves *out NULL");
+	CHECK(c == NULL, "  leaves *out NULL");
 	is_ret(nvmep2p_ctrl_open(blkdev, &c), -ENOTTY,
 	       "open of the namespace block device");
 	is_ret(nvmep2p_ctrl_open("/dev/nvme-fabrics", &c),
@@ -234,20 +265,20 @@ static void test_open(const char *name)
 	       "open of a character device that is not a controller");
 
 	is_ret(nvmep2p_ctrl_info(ctrl, &cinfo), 0, "ctrl_info");
-	result(cinfo.queues_reserved == 8 && cinfo.first_qid > 0,
-	       "8 queue IDs reserved for export from qid %u (%u)", cinfo.first_qid,
-	       cinfo.queues_reserved);
-	result(cinfo.max_transfer == 512 * KiB, "max_transfer 512 KiB (%u)",
-	       cinfo.max_transfer);
+	CHECK(cinfo.queues_reserved == 8 && cinfo.first_qid > 0,
+	      "8 queue IDs reserved for export from qid %u (%u)", cinfo.first_qid,
+	      cinfo.queues_reserved);
+	CHECK(cinfo.max_transfer == 512 * KiB, "max_transfer 512 KiB (%u)",
+	      cinfo.max_transfer);
 	is_ret(nvmep2p_ns_info(ctrl, 1, &ns), 0, "ns_info of namespace 1");
-	result(ns.lba_size == 512 || ns.lba_size == 4096, "LBA size %u", ns.lba_size);
-	result(ns.nsze << ns.lba_shift == 1ULL << 30,
-	       "namespace size %llu blocks = the 1 GiB disk", (unsigned long long)ns.nsze);
+	CHECK(ns.lba_size == 512 || ns.lba_size == 4096, "LBA size %u", ns.lba_size);
+	CHECK(ns.nsze << ns.lba_shift == 1ULL << 30,
+	      "namespace size %llu blocks = the 1 GiB disk", (unsigned long long)ns.nsze);
 	is_ret(nvmep2p_ns_info(ctrl, 2, &other), -ENXIO, "ns_info of an inactive namespace");
 	is_ret(nvmep2p_ns_info(ctrl, 0, &ns), -EINVAL, "ns_info of nsid 0");
 }
 
-static void test_queue_create(void)
+TEST_F(lib, queue_create)
 {
 	struct nvmep2p_queue_params p = { .depth = 64 };
 	struct nvmep2p_queue *q = (struct nvmep2p_queue *)1, *all[16];
@@ -268,34 +299,34 @@ static void test_queue_create(void)
 	}
 
 	q = make_queue(64, NVME_P2P_SQ_CMB_REQUIRED, 0);
-	result(q != NULL, "queue of depth 64 with the SQ in the CMB");
+	CHECK(q != NULL, "queue of depth 64 with the SQ in the CMB");
 	if (!q)
 		return;
 	is_ret(nvmep2p_queue_info(q, &qi), 0, "queue_info");
-	result(qi.qid == nvmep2p_queue_qid(q) && qi.qid >= cinfo.first_qid &&
-	       qi.qid < cinfo.first_qid + cinfo.queues_reserved,
-	       "qid %u is a reserved one", qi.qid);
-	result(qi.sq_placement == NVME_P2P_SQ_CMB_REQUIRED &&
-	       qi.cq_placement == NVME_P2P_CQ_HOST && qi.depth == 64 &&
-	       qi.state == NVME_P2P_QUEUE_LIVE, "SQ in CMB, CQ in host memory, live");
-	result(nvmep2p_queue_sq_map(q) && nvmep2p_queue_cq_map(q) && nvmep2p_queue_db_map(q),
-	       "SQ, CQ and doorbells mapped");
-	result((char *)nvmep2p_queue_sq_doorbell(q) ==
-	       (char *)nvmep2p_queue_db_map(q) + qi.sq_db_offset &&
-	       (char *)nvmep2p_queue_cq_doorbell(q) ==
-	       (char *)nvmep2p_queue_db_map(q) + qi.cq_db_offset &&
-	       qi.cq_db_offset == qi.sq_db_offset + cinfo.db_stride,
-	       "doorbell accessors: SQ tail at %#x, CQ head one stride on",
-	       qi.sq_db_offset);
-	result(bar0 && qi.db_addr + qi.sq_db_offset ==
-	       bar0 + 0x1000 + 2 * qi.qid * cinfo.db_stride,
-	       "the SQ doorbell is at BAR0 %#llx + 1000h + 2 qid stride",
-	       (unsigned long long)bar0);
+	CHECK(qi.qid == nvmep2p_queue_qid(q) && qi.qid >= cinfo.first_qid &&
+	      qi.qid < cinfo.first_qid + cinfo.queues_reserved,
+	      "qid %u is a reserved one", qi.qid);
+	CHECK(qi.sq_placement == NVME_P2P_SQ_CMB_REQUIRED &&
+	      qi.cq_placement == NVME_P2P_CQ_HOST && qi.depth == 64 &&
+	      qi.state == NVME_P2P_QUEUE_LIVE, "SQ in CMB, CQ in host memory, live");
+	CHECK(nvmep2p_queue_sq_map(q) && nvmep2p_queue_cq_map(q) && nvmep2p_queue_db_map(q),
+	      "SQ, CQ and doorbells mapped");
+	CHECK((char *)nvmep2p_queue_sq_doorbell(q) ==
+	      (char *)nvmep2p_queue_db_map(q) + qi.sq_db_offset &&
+	      (char *)nvmep2p_queue_cq_doorbell(q) ==
+	      (char *)nvmep2p_queue_db_map(q) + qi.cq_db_offset &&
+	      qi.cq_db_offset == qi.sq_db_offset + cinfo.db_stride,
+	      "doorbell accessors: SQ tail at %#x, CQ head one stride on",
+	      qi.sq_db_offset);
+	CHECK(bar0 && qi.db_addr + qi.sq_db_offset ==
+	      bar0 + 0x1000 + 2 * qi.qid * cinfo.db_stride,
+	      "the SQ doorbell is at BAR0 %#llx + 1000h + 2 qid stride",
+	      (unsigned long long)bar0);
 	nvmep2p_queue_destroy(q);
 
 	p.depth = 1;
 	is_ret(nvmep2p_queue_create(ctrl, &p, &q), -EINVAL, "depth 1");
-	result(q == NULL, "  leaves *out NULL");
+	CHECK(q == NULL, "  leaves *out NULL");
 	p.depth = cinfo.max_queue_depth + 1;
 	is_ret(nvmep2p_queue_create(ctrl, &p, &q), -EINVAL,
 	       "depth above max_queue_depth (kernel's EINVAL)");
@@ -328,7 +359,8 @@ static void test_queue_create(void)
 }
 
 /* Write from src, read back into dst, through q; check dst and the disk. */
-static void test_data(const char *qname, struct nvmep2p_queue *q,
+static void test_data(struct __test_metadata *_metadata,
+		      const char *qname, struct nvmep2p_queue *q,
 		      const char *sname, struct nvmep2p_region *src,
 		      const char *dname, struct nvmep2p_region *dst,
 		      uint64_t slba)
@@ -347,21 +379,21 @@ static void test_data(const char *qname, struct nvmep2p_queue *q,
 			seed++;
 			pattern((char *)src->addr + off, len, seed);
 			memset((char *)dst->addr + off, 0, len);
-			w = rw(q, NVMEP2P_OP_WRITE, slba, src->bus_addr + off, len);
-			r = rw(q, NVMEP2P_OP_READ, slba, dst->bus_addr + off, len);
-			result(w == 0 && r == 0 &&
-			       matches((char *)dst->addr + off, len, seed) &&
-			       blk_matches(slba, len, seed),
-			       "%s: %zu KiB +%zu from %s to disk, back into %s%s, "
-			       "and the block device agree (write %d, read %d)",
-			       qname, len / KiB, off, sname, dname,
-			       len + off > 8 * KiB ? " (PRP list)" : "", w, r);
+			w = rw(q, nvme_cmd_write, slba, src->bus_addr + off, len);
+			r = rw(q, nvme_cmd_read, slba, dst->bus_addr + off, len);
+			CHECK(w == 0 && r == 0 &&
+			      matches((char *)dst->addr + off, len, seed) &&
+			      blk_matches(slba, len, seed),
+			      "%s: %zu KiB +%zu from %s to disk, back into %s%s, "
+			      "and the block device agree (write %d, read %d)",
+			      qname, len / KiB, off, sname, dname,
+			      len + off > 8 * KiB ? " (PRP list)" : "", w, r);
 			slba += 1024 * KiB >> ns.lba_shift;
 		}
 	}
 }
 
-static void test_io(void)
+TEST_F(lib, io)
 {
 	struct nvmep2p_region *cmb = make_region(1024 * KiB, 0);
 	struct nvmep2p_region *cmb2 = make_region(1024 * KiB, 0);
@@ -373,26 +405,26 @@ static void test_io(void)
 	struct nvme_p2p_queue_info qi;
 
 	if (!cmb || !cmb2 || !host || !pool || !cmb_pool || !qc || !qh) {
-		result(0, "regions and queues for the I/O tests");
+		CHECK(0, "regions and queues for the I/O tests");
 		goto out;
 	}
 	nvmep2p_queue_info(qh, &qi);
-	result(qi.sq_placement == NVME_P2P_SQ_HOST, "second queue's SQ is in host memory");
-	result(nvmep2p_queue_prp_pool_bytes(qc) == 31 * KiB,
-	       "PRP pool: 1 KiB per command for 512 KiB transfers (%zu)",
-	       nvmep2p_queue_prp_pool_bytes(qc));
+	CHECK(qi.sq_placement == NVME_P2P_SQ_HOST, "second queue's SQ is in host memory");
+	CHECK(nvmep2p_queue_prp_pool_bytes(qc) == 31 * KiB,
+	      "PRP pool: 1 KiB per command for 512 KiB transfers (%zu)",
+	      nvmep2p_queue_prp_pool_bytes(qc));
 	is_ret(nvmep2p_queue_attach_prp_pool(qc, pool, 0), 0,
 	       "PRP pool in a host region for the CMB-SQ queue");
 	is_ret(nvmep2p_queue_attach_prp_pool(qh, cmb_pool, 64 * KiB), 0,
 	       "PRP pool in a CMB region (CMBSZ.LISTS) for the host-SQ queue");
 
-	test_data("SQ in CMB", qc, "CMB region", cmb, "host region", host, 0);
-	test_data("SQ in CMB", qc, "host region", host, "CMB region", cmb, 0x8000);
-	test_data("SQ in host", qh, "CMB region", cmb, "CMB region", cmb2, 0x10000);
-	test_data("SQ in host", qh, "host region", host, "CMB region", cmb, 0x18000);
+	test_data(_metadata, "SQ in CMB", qc, "CMB region", cmb, "host region", host, 0);
+	test_data(_metadata, "SQ in CMB", qc, "host region", host, "CMB region", cmb, 0x8000);
+	test_data(_metadata, "SQ in host", qh, "CMB region", cmb, "CMB region", cmb2, 0x10000);
+	test_data(_metadata, "SQ in host", qh, "host region", host, "CMB region", cmb, 0x18000);
 
 	/* Above max_transfer: refused before it reaches the controller. */
-	is_ret(rw(qc, NVMEP2P_OP_WRITE, 0, cmb->bus_addr, 516 * KiB), -EINVAL,
+	is_ret(rw(qc, nvme_cmd_write, 0, cmb->bus_addr, 516 * KiB), -EINVAL,
 	       "a 516 KiB transfer is refused (max_transfer)");
 out:
 	nvmep2p_queue_destroy(qc);
@@ -405,7 +437,7 @@ out:
 }
 
 /* Many commands in one doorbell write; each completion finds its command. */
-static void test_batch(void)
+TEST_F(lib, batch)
 {
 	enum { N = 31, LEN = 8 * KiB };
 	struct nvmep2p_region *r = make_region(N * LEN, 0);
@@ -417,7 +449,7 @@ static void test_batch(void)
 	long long end;
 
 	if (!r || !q) {
-		result(0, "region and queue for the batch test");
+		CHECK(0, "region and queue for the batch test");
 		goto out;
 	}
 	for (i = 0; i < N; i++) {
@@ -433,7 +465,7 @@ static void test_batch(void)
 		nvmep2p_sqe_set_data(q, sqe, &tags[i]);
 	}
 	is_ret(i, N, "31 SQEs on a queue of depth 32");
-	result(nvmep2p_queue_get_sqe(q) == NULL, "the 32nd: queue full");
+	CHECK(nvmep2p_queue_get_sqe(q) == NULL, "the 32nd: queue full");
 	is_ret(nvmep2p_queue_submit(q), N, "one submit of 31");
 	for (end = now_ms() + TIMEOUT_MS; got < N && now_ms() < end; ) {
 		n = nvmep2p_queue_reap(q, cqes, data, N);
@@ -456,7 +488,7 @@ out:
 }
 
 /* A depth-4 queue: full at 3, wraps its phase many times. */
-static void test_small_queue(void)
+TEST_F(lib, small_queue)
 {
 	struct nvmep2p_region *r = make_region(64 * KiB, NVME_P2P_REGION_HOST);
 	struct nvmep2p_queue *q = make_queue(4, NVME_P2P_SQ_CMB_REQUIRED, 0);
@@ -465,7 +497,7 @@ static void test_small_queue(void)
 	int i, ok_all = 1, reaped = 0;
 
 	if (!r || !q) {
-		result(0, "region and queue for the small queue test");
+		CHECK(0, "region and queue for the small queue test");
 		goto out;
 	}
 	for (i = 0; i < 4; i++) {
@@ -473,15 +505,15 @@ static void test_small_queue(void)
 		if (s[i])
 			nvmep2p_prep_flush(s[i], 1);
 	}
-	result(s[0] && s[1] && s[2] && !s[3], "depth 4: three SQEs, then NULL");
+	CHECK(s[0] && s[1] && s[2] && !s[3], "depth 4: three SQEs, then NULL");
 	is_ret(nvmep2p_queue_inflight(q), 3, "3 in flight");
 	nvmep2p_queue_submit(q);
 	for (i = 0; i < 3; i++)
 		reaped += wait_cqe(q, &cqe, NULL) == 1 && !nvmep2p_cqe_status(&cqe);
 	is_ret(reaped, 3, "three flushes complete");
 	s[3] = nvmep2p_queue_get_sqe(q);
-	result(s[3] == &((struct nvmep2p_sqe *)nvmep2p_queue_sq_map(q))[3],
-	       "then an SQE is free again (slot 3)");
+	CHECK(s[3] == &((struct nvmep2p_sqe *)nvmep2p_queue_sq_map(q))[3],
+	      "then an SQE is free again (slot 3)");
 	if (s[3]) {
 		nvmep2p_prep_flush(s[3], 1);
 		nvmep2p_queue_submit(q);
@@ -491,21 +523,21 @@ static void test_small_queue(void)
 	/* 200 write/read pairs of 4 KiB: the CQ phase wraps 100 times. */
 	for (i = 0; i < 200 && ok_all; i++) {
 		pattern(r->addr, 4 * KiB, 5000 + i);
-		ok_all = rw(q, NVMEP2P_OP_WRITE, 0x30000 + i * 8, r->bus_addr, 4 * KiB) == 0 &&
-			rw(q, NVMEP2P_OP_READ, 0x30000 + i * 8, r->bus_addr + 8 * KiB,
+		ok_all = rw(q, nvme_cmd_write, 0x30000 + i * 8, r->bus_addr, 4 * KiB) == 0 &&
+			rw(q, nvme_cmd_read, 0x30000 + i * 8, r->bus_addr + 8 * KiB,
 			   4 * KiB) == 0 &&
 			matches((char *)r->addr + 8 * KiB, 4 * KiB, 5000 + i);
 	}
-	result(ok_all, "400 commands through a depth-4 queue, data right (stopped at %d)", i);
-	result(ok_all && blk_matches(0x30000 + 199 * 8, 4 * KiB, 5000 + 199) &&
-	       blk_matches(0x30000, 4 * KiB, 5000), "first and last on the block device");
-	result(q->spurious == 0, "no spurious completion");
+	CHECK(ok_all, "400 commands through a depth-4 queue, data right (stopped at %d)", i);
+	CHECK(ok_all && blk_matches(0x30000 + 199 * 8, 4 * KiB, 5000 + 199) &&
+	      blk_matches(0x30000, 4 * KiB, 5000), "first and last on the block device");
+	CHECK(q->spurious == 0, "no spurious completion");
 out:
 	nvmep2p_queue_destroy(q);
 	nvmep2p_region_destroy(r);
 }
 
-static void test_commands(void)
+TEST_F(lib, commands)
 {
 	struct nvmep2p_region *r = make_region(64 * KiB, NVME_P2P_REGION_HOST);
 	struct nvmep2p_queue *q = make_queue(16, NVME_P2P_SQ_CMB_PREFERRED, 0);
@@ -519,13 +551,13 @@ static void test_commands(void)
 	int st;
 
 	if (!r || !q || nvmep2p_queue_attach_prp_pool(q, r, 32 * KiB)) {
-		result(0, "region, queue and pool for the command tests");
+		CHECK(0, "region, queue and pool for the command tests");
 		goto out;
 	}
 	nlb = (uint32_t)(len >> ns.lba_shift);
 	pattern(r->addr, len, 77);
-	is_ret(rw(q, NVMEP2P_OP_WRITE, slba, r->bus_addr, len), 0, "write 32 KiB");
-	result(blk_matches(slba, len, 77), "  it is on the disk");
+	is_ret(rw(q, nvme_cmd_write, slba, r->bus_addr, len), 0, "write 32 KiB");
+	CHECK(blk_matches(slba, len, 77), "  it is on the disk");
 
 	sqe = nvmep2p_queue_get_sqe(q);
 	is_ret(nvmep2p_prep_write_zeroes(sqe, 1, slba + nlb / 4, nlb / 2, 0), 0,
@@ -533,8 +565,8 @@ static void test_commands(void)
 	nvmep2p_queue_submit(q);
 	st = wait_cqe(q, &cqe, NULL) == 1 ? nvmep2p_cqe_status(&cqe) : -1;
 	is_ret(st, 0, "Write Zeroes of the middle half succeeds");
-	result(blk_matches(slba, len / 4, 77) && blk_is_zero(slba + nlb / 4, len / 2),
-	       "  the middle half reads zero, the first quarter is intact");
+	CHECK(blk_matches(slba, len / 4, 77) && blk_is_zero(slba + nlb / 4, len / 2),
+	      "  the middle half reads zero, the first quarter is intact");
 
 	sqe = nvmep2p_queue_get_sqe(q);
 	nvmep2p_prep_flush(sqe, 1);
@@ -545,86 +577,62 @@ static void test_commands(void)
 	sqe = nvmep2p_queue_get_sqe(q);
 	is_ret(nvmep2p_queue_cmd_mem(q, sqe, &mem, &bus, NULL), 0, "per-command memory");
 	nvmep2p_dsm_range_set(mem, slba, nlb);
-	is_ret(nvmep2p_prep_dsm(sqe, 1, 1, NVMEP2P_DSM_AD, bus, 0), 0, "prep_dsm");
+	is_ret(nvmep2p_prep_dsm(sqe, 1, 1, NVME_DSMGMT_AD, bus, 0), 0, "prep_dsm");
 	nvmep2p_queue_submit(q);
 	st = wait_cqe(q, &cqe, NULL) == 1 ? nvmep2p_cqe_status(&cqe) : -1;
 	is_ret(st, 0, "Dataset Management deallocate succeeds");
 
 	/* Deliberate errors, and their names. */
-	st = rw(q, NVMEP2P_OP_READ, ns.nsze, r->bus_addr, 4 * KiB);
-	result(st == NVMEP2P_STATUS_LBA_RANGE &&
-	       !strcmp(nvmep2p_status_str(st), "LBA Out of Range"),
-	       "read past the namespace end: %#x \"%s\"", st, nvmep2p_status_str(st));
-	st = rw(q, NVMEP2P_OP_READ, ns.nsze - 1, r->bus_addr, 2U << ns.lba_shift);
-	result(st == NVMEP2P_STATUS_LBA_RANGE,
-	       "read across the namespace end: %#x \"%s\"", st, nvmep2p_status_str(st));
+	st = rw(q, nvme_cmd_read, ns.nsze, r->bus_addr, 4 * KiB);
+	CHECK(st == NVME_SC_LBA_RANGE &&
+	      !strcmp(nvmep2p_status_str(st), "LBA Out of Range"),
+	      "read past the namespace end: %#x \"%s\"", st, nvmep2p_status_str(st));
+	st = rw(q, nvme_cmd_read, ns.nsze - 1, r->bus_addr, 2U << ns.lba_shift);
+	CHECK(st == NVME_SC_LBA_RANGE,
+	      "read across the namespace end: %#x \"%s\"", st, nvmep2p_status_str(st));
 	sqe = nvmep2p_queue_get_sqe(q);
 	nvmep2p_prep_cmd(sqe, 0x7e, 1, 0, 0, 0, 0, 0, 0);
 	nvmep2p_queue_submit(q);
 	st = wait_cqe(q, &cqe, NULL) == 1 ? nvmep2p_cqe_status(&cqe) : -1;
-	result(st == NVMEP2P_STATUS_INVALID_OPCODE &&
-	       !strcmp(nvmep2p_status_str(st), "Invalid Command Opcode"),
-	       "opcode 7Eh: %#x \"%s\"", st, nvmep2p_status_str(st));
+	CHECK(st == NVME_SC_INVALID_OPCODE &&
+	      !strcmp(nvmep2p_status_str(st), "Invalid Command Opcode"),
+	      "opcode 7Eh: %#x \"%s\"", st, nvmep2p_status_str(st));
 	sqe = nvmep2p_queue_get_sqe(q);
 	nvmep2p_prep_read(sqe, 99, 0, 1, r->bus_addr, 0);
 	nvmep2p_queue_submit(q);
 	st = wait_cqe(q, &cqe, NULL) == 1 ? nvmep2p_cqe_status(&cqe) : -1;
-	result(st == NVMEP2P_STATUS_INVALID_NS || st == NVMEP2P_STATUS_INVALID_FIELD,
-	       "nsid 99: %#x \"%s\"", st, nvmep2p_status_str(st));
-	st = rw(q, NVMEP2P_OP_READ, 0, r->bus_addr, 4 * KiB);
+	CHECK(st == NVME_SC_INVALID_NS || st == NVME_SC_INVALID_FIELD,
+	      "nsid 99: %#x \"%s\"", st, nvmep2p_status_str(st));
+	st = rw(q, nvme_cmd_read, 0, r->bus_addr, 4 * KiB);
 	is_ret(st, 0, "the queue works on after the errors");
 out:
 	nvmep2p_queue_destroy(q);
 	nvmep2p_region_destroy(r);
 }
 
-static sigjmp_buf sigbus_jmp;
-
-static void on_sigbus(int sig)
-{
-	(void)sig;
-	siglongjmp(sigbus_jmp, 1);
-}
-
-/* Store to p in this process (the VMAs are not inherited by children):
- * 1 if that raised SIGBUS. */
-static int sigbus_on_touch(void *p)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	int faulted = 0;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(sigbus_jmp, 1) == 0)
-		*(volatile uint32_t *)p = 1;
-	else
-		faulted = 1;
-	sigaction(SIGBUS, &old, NULL);
-	return faulted;
-}
-
-static void test_no_cpu_map(void)
+TEST_F(lib, no_cpu_map)
 {
 	struct nvmep2p_queue *q = make_queue(8, NVME_P2P_SQ_CMB_REQUIRED,
 					     NVME_P2P_QUEUE_FLAGS);
 	struct nvmep2p_region *r = make_region(8 * KiB, NVME_P2P_REGION_NO_CPU_MAP);
 	struct nvmep2p_cqe *cqe, out;
 
-	result(q != NULL, "queue with no CPU mapping of SQ, CQ, doorbells");
+	CHECK(q != NULL, "queue with no CPU mapping of SQ, CQ, doorbells");
 	if (q) {
-		result(nvmep2p_queue_sq_map(q) && nvmep2p_queue_cq_map(q) &&
-		       nvmep2p_queue_db_map(q), "  all three still mapped for importers");
-		result(nvmep2p_queue_get_sqe(q) == NULL, "  get_sqe gives nothing");
+		CHECK(nvmep2p_queue_sq_map(q) && nvmep2p_queue_cq_map(q) &&
+		      nvmep2p_queue_db_map(q), "  all three still mapped for importers");
+		CHECK(nvmep2p_queue_get_sqe(q) == NULL, "  get_sqe gives nothing");
 		is_ret(nvmep2p_queue_peek_cqe(q, &cqe), -EOPNOTSUPP, "  peek_cqe");
 		is_ret(nvmep2p_queue_reap(q, &out, NULL, 1), -EOPNOTSUPP, "  reap");
 		is_ret(nvmep2p_queue_submit(q), 0, "  submit has nothing to submit");
-		result(sigbus_on_touch(nvmep2p_queue_sq_map(q)),
-		       "  a CPU store to the SQ mapping raises SIGBUS");
-		result(sigbus_on_touch(nvmep2p_queue_db_map(q)),
-		       "  a CPU store to the doorbell mapping raises SIGBUS");
+		CHECK(sigbus_on_touch(nvmep2p_queue_sq_map(q)),
+		      "  a CPU store to the SQ mapping raises SIGBUS");
+		CHECK(sigbus_on_touch(nvmep2p_queue_db_map(q)),
+		      "  a CPU store to the doorbell mapping raises SIGBUS");
 		nvmep2p_queue_destroy(q);
 	}
-	result(r && r->addr == NULL && r->map != NULL,
-	       "NO_CPU_MAP region: addr NULL, map set");
+	CHECK(r && r->addr == NULL && r->map != NULL,
+	      "NO_CPU_MAP region: addr NULL, map set");
 	nvmep2p_region_destroy(r);
 }
 
@@ -647,7 +655,7 @@ static int write_str(const char *path, const char *s)
 	return ok ? 0 : -EIO;
 }
 
-static void test_reset(void)
+TEST_F(lib, reset)
 {
 	struct nvmep2p_region *r = make_region(64 * KiB, 0);
 	struct nvmep2p_queue *q = make_queue(4, NVME_P2P_SQ_CMB_REQUIRED, 0);
@@ -659,14 +667,14 @@ static void test_reset(void)
 	long long end;
 
 	if (!r || !q) {
-		result(0, "region and queue for the reset test");
+		CHECK(0, "region and queue for the reset test");
 		goto out;
 	}
 	/* Wrap the CQ once so that the library expects phase 0. */
 	pattern(r->addr, 4 * KiB, 9000);
 	for (i = 0; i < 5; i++)
-		rw(q, NVMEP2P_OP_WRITE, 0x50000, r->bus_addr, 4 * KiB);
-	result(q->cq_phase == 0, "after 5 commands on depth 4, the CQ phase is 0");
+		rw(q, nvme_cmd_write, 0x50000, r->bus_addr, 4 * KiB);
+	CHECK(q->cq_phase == 0, "after 5 commands on depth 4, the CQ phase is 0");
 	nvmep2p_queue_info(q, &before);
 	pfd = (struct pollfd){ .fd = nvmep2p_queue_fd(q), .events = POLLPRI };
 	pri_before = poll(&pfd, 1, 0);
@@ -685,54 +693,54 @@ static void test_reset(void)
 		 nvmep2p_ctrl_name(ctrl));
 	is_ret(write_str(path, "1"), 0, "controller reset");
 	pri = poll(&pfd, 1, TIMEOUT_MS);
-	result(pri_before == 0 && pri == 1 && (pfd.revents & POLLPRI),
-	       "poll: no POLLPRI before, POLLPRI after the reset (revents %#x)",
-	       pfd.revents);
+	CHECK(pri_before == 0 && pri == 1 && (pfd.revents & POLLPRI),
+	      "poll: no POLLPRI before, POLLPRI after the reset (revents %#x)",
+	      pfd.revents);
 	for (end = now_ms() + TIMEOUT_MS; now_ms() < end; usleep(50000)) {
 		ret = nvmep2p_queue_info(q, &after);
 		if (ret || (after.state == NVME_P2P_QUEUE_STOPPED &&
 			    after.generation != before.generation))
 			break;
 	}
-	result(after.state == NVME_P2P_QUEUE_STOPPED &&
-	       after.generation == before.generation + 1 && after.qid == before.qid,
-	       "queue_info: stopped at qid %u, generation %u -> %u",
-	       after.qid, before.generation, after.generation);
+	CHECK(after.state == NVME_P2P_QUEUE_STOPPED &&
+	      after.generation == before.generation + 1 && after.qid == before.qid,
+	      "queue_info: stopped at qid %u, generation %u -> %u",
+	      after.qid, before.generation, after.generation);
 
 	lost_sum = 0;
 	is_ret(nvmep2p_queue_resync(q, on_lost, NULL), 2,
 	       "resync: the 2 commands in flight are lost");
 	is_ret(lost_sum, 3, "  the lost callback saw both commands' data");
 	nvmep2p_queue_info(q, &after);
-	result(after.state == NVME_P2P_QUEUE_LIVE, "  and the queue is resumed (state %u)",
-	       after.state);
+	CHECK(after.state == NVME_P2P_QUEUE_LIVE, "  and the queue is resumed (state %u)",
+	      after.state);
 	is_ret(nvmep2p_queue_inflight(q), 0, "  nothing in flight");
 	is_ret(nvmep2p_queue_resync(q, on_lost, NULL), 0, "a second resync changes nothing");
 	is_ret(nvmep2p_queue_peek_cqe(q, &cqe), -EAGAIN, "the CQ is empty");
 
 	pattern(r->addr, 8 * KiB, 9100);
-	ret = rw(q, NVMEP2P_OP_WRITE, 0x50000, r->bus_addr, 8 * KiB);
+	ret = rw(q, nvme_cmd_write, 0x50000, r->bus_addr, 8 * KiB);
 	is_ret(ret, 0, "a write on the same queue after the reset");
-	ret = rw(q, NVMEP2P_OP_READ, 0x50000, r->bus_addr + 16 * KiB, 8 * KiB);
-	result(ret == 0 && matches((char *)r->addr + 16 * KiB, 8 * KiB, 9100) &&
-	       blk_matches(0x50000, 8 * KiB, 9100),
-	       "read back through the queue and the block device");
+	ret = rw(q, nvme_cmd_read, 0x50000, r->bus_addr + 16 * KiB, 8 * KiB);
+	CHECK(ret == 0 && matches((char *)r->addr + 16 * KiB, 8 * KiB, 9100) &&
+	      blk_matches(0x50000, 8 * KiB, 9100),
+	      "read back through the queue and the block device");
 	for (i = 0; i < 10 && ret == 0; i++)
-		ret = rw(q, NVMEP2P_OP_READ, 0x50000, r->bus_addr + 16 * KiB, 4 * KiB);
+		ret = rw(q, nvme_cmd_read, 0x50000, r->bus_addr + 16 * KiB, 4 * KiB);
 	is_ret(ret, 0, "10 more commands wrap the new rings");
 out:
 	nvmep2p_queue_destroy(q);
 	nvmep2p_region_destroy(r);
 }
 
-static void test_api_errors(void)
+TEST_F(lib, api_errors)
 {
 	struct nvmep2p_region *r = (struct nvmep2p_region *)1;
 	struct nvmep2p_queue *q = make_queue(8, 0, 0);
 	struct nvmep2p_region *small = make_region(4 * KiB, NVME_P2P_REGION_HOST);
 
 	is_ret(nvmep2p_region_create(ctrl, 4096 + 512, 0, &r), -EINVAL, "region 4.5 KiB");
-	result(r == NULL, "  leaves *out NULL");
+	CHECK(r == NULL, "  leaves *out NULL");
 	is_ret(nvmep2p_region_create(ctrl, 0, 0, &r), -EINVAL, "region size 0");
 	is_ret(nvmep2p_region_create(ctrl, 4096, 1U << 5, &r), -EINVAL, "region unknown flag");
 	is_ret(nvmep2p_region_create(ctrl, 128 * 1024 * KiB, 0, &r), -ENOSPC,
@@ -758,45 +766,10 @@ static void test_api_errors(void)
 		is_ret(nvmep2p_queue_set_prps(q, sqe, small->bus_addr, 512), -EINVAL,
 		       "PRPs of a submitted SQE");
 	} else {
-		result(0, "queue and region for the argument tests");
+		CHECK(0, "queue and region for the argument tests");
 	}
 	nvmep2p_queue_destroy(q);
 	nvmep2p_region_destroy(small);
 }
 
-int main(int argc, char **argv)
-{
-	const char *name;
-	char serial_dev[64];
-	int ret;
-
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s SERIAL CTRL_NAME /dev/nvmeXn1\n", argv[0]);
-		return 2;
-	}
-	serial = argv[1];
-	name = argv[2];
-	blkdev = argv[3];
-	snprintf(serial_dev, sizeof(serial_dev), "serial:%s", serial);
-	ret = nvmep2p_ctrl_open(serial_dev, &ctrl);
-	result(ret == 0, "nvmep2p_ctrl_open(%s) (%d)", serial_dev, ret);
-	blk_fd = open(blkdev, O_RDONLY | O_DIRECT);
-	result(blk_fd >= 0, "open %s O_DIRECT", blkdev);
-	if (ret || blk_fd < 0) {
-		printf("1..%d\n", count);
-		return 1;
-	}
-	test_open(name);
-	test_queue_create();
-	test_io();
-	test_batch();
-	test_small_queue();
-	test_commands();
-	test_no_cpu_map();
-	test_api_errors();
-	test_reset();
-	nvmep2p_ctrl_close(ctrl);
-	close(blk_fd);
-	printf("1..%d\n", count);
-	return failed ? 1 : 0;
-}
+TEST_HARNESS_MAIN

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: nvme-pci-p2p-list-a-controller-s-exports */
 /*
  * VM test: exported I/O queue pairs of the nvme-p2p exporter, through the
- * raw uapi (no library: this checks the kernel's side of the contract).
- * Runs in the testbed guest as root; prints TAP.
+ * raw uapi (no library: this checks the kernel's side of the contract), on
+ * the kselftest harness: each test on the controller $SERIAL_CMB names,
+ * checked for leaked CMB bytes, regions and queue IDs after its process
+ * exits (P2P_CMB_FIXTURE, p2p_harness.h); exported I/O once per SQ
+ * placement (FIXTURE_VARIANT). Runs in the testbed guest as root; prints TAP.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -17,7 +21,27 @@
 #include <unistd.h>
 #include <linux/nvme_ioctl.h>
 
-#include "p2p_test.h"
+#include "p2p_harness.h"
+
+P2P_CMB_FIXTURE(cmb)
+
+/* Exported I/O with the SQ in the CMB and in host memory. */
+P2P_CMB_FIXTURE(queue_io)
+
+FIXTURE_VARIANT(queue_io) {
+	uint8_t sq_placement;
+	const char *what;
+};
+
+FIXTURE_VARIANT_ADD(queue_io, sq_cmb) {
+	.sq_placement = NVME_P2P_SQ_CMB_REQUIRED,
+	.what = "SQ in CMB",
+};
+
+FIXTURE_VARIANT_ADD(queue_io, sq_host) {
+	.sq_placement = NVME_P2P_SQ_HOST,
+	.what = "SQ in host memory",
+};
 
 #define QDEPTH 64
 #define NSID 1
@@ -60,6 +84,22 @@ struct buf {
 static unsigned int lba_size = 512;
 static char ns_dev[64];
 
+/* The namespace of the controller the fixture opened, and its block size. */
+static void ns_init(void)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(ns_dev, sizeof(ns_dev), "/dev/%sn1", ctrl_name);
+	snprintf(path, sizeof(path), "/sys/block/%sn1/queue/logical_block_size", ctrl_name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%u", &lba_size) != 1)
+			lba_size = 512;
+		fclose(f);
+	}
+}
+
 static int queue_create(int ctrl, uint32_t depth, uint8_t sqp, uint8_t cqp,
 			uint32_t flags, struct nvme_p2p_queue_create *out)
 {
@@ -94,6 +134,7 @@ static void xq_reset_state(struct xq *q)
 
 static int xq_open(int ctrl, uint8_t sqp, uint32_t flags, struct xq *q)
 {
+	ns_init();
 	memset(q, 0, sizeof(*q));
 	q->fd = queue_create(ctrl, QDEPTH, sqp, NVME_P2P_CQ_HOST, flags, NULL);
 	if (q->fd < 0 || queue_info(q->fd, &q->qi))
@@ -265,22 +306,26 @@ static unsigned int ctrl_oacs(int ctrl)
 	return id[256] | id[257] << 8;
 }
 
-static void test_info(int ctrl, long long free0, struct nvme_p2p_info *in)
+TEST_F(cmb, info)
 {
+	int ctrl = self->ctrl;
+	long long free0 = self->free0;
+	struct nvme_p2p_info in_, *in = &in_;
 	char path[512];
 	long long max_kb;
 
-	result(info(ctrl, in) == 0, "INFO succeeds");
+	ns_init();
+	CHECK(info(ctrl, in) == 0, "INFO succeeds");
 	/* The exported queues below then prove shadow doorbells are handled. */
-	result(ctrl_oacs(ctrl) & (1U << 8), "the controller offers shadow doorbells (OACS 0x%x)",
-	       ctrl_oacs(ctrl));
-	result(in->queues_reserved == 8, "INFO: 8 queue IDs reserved (nvme.p2p_queues=8): %u",
-	       in->queues_reserved);
-	result(in->first_qid >= 2, "INFO: reserved qids start above blk-mq's (first %u)",
-	       in->first_qid);
-	result(in->queues_used == 0, "INFO: none in use (%u)", in->queues_used);
-	result(in->max_queue_depth == 2048, "INFO: max depth is QEMU's MQES + 1 (%u)",
-	       in->max_queue_depth);
+	CHECK(ctrl_oacs(ctrl) & (1U << 8), "the controller offers shadow doorbells (OACS 0x%x)",
+	      ctrl_oacs(ctrl));
+	CHECK(in->queues_reserved == 8, "INFO: 8 queue IDs reserved (nvme.p2p_queues=8): %u",
+	      in->queues_reserved);
+	CHECK(in->first_qid >= 2, "INFO: reserved qids start above blk-mq's (first %u)",
+	      in->first_qid);
+	CHECK(in->queues_used == 0, "INFO: none in use (%u)", in->queues_used);
+	CHECK(in->max_queue_depth == 2048, "INFO: max depth is QEMU's MQES + 1 (%u)",
+	      in->max_queue_depth);
 	snprintf(path, sizeof(path), "/sys/block/%s/queue/max_hw_sectors_kb", ns_dev + 5);
 	max_kb = -1;
 	{
@@ -292,49 +337,56 @@ static void test_info(int ctrl, long long free0, struct nvme_p2p_info *in)
 			fclose(f);
 		}
 	}
-	result(in->max_transfer && in->max_transfer == max_kb * 1024,
-	       "INFO: max_transfer %u equals the block queue's max_hw_sectors_kb %lld",
-	       in->max_transfer, max_kb);
-	result((long long)in->kernel_cmb_bytes == (long long)in->cmb_size - free0,
-	       "INFO: kernel_cmb_bytes %llu is all the CMB in use before any export",
-	       (unsigned long long)in->kernel_cmb_bytes);
+	CHECK(in->max_transfer && in->max_transfer == max_kb * 1024,
+	      "INFO: max_transfer %u equals the block queue's max_hw_sectors_kb %lld",
+	      in->max_transfer, max_kb);
+	CHECK((long long)in->kernel_cmb_bytes == (long long)in->cmb_size - free0,
+	      "INFO: kernel_cmb_bytes %llu is all the CMB in use before any export",
+	      (unsigned long long)in->kernel_cmb_bytes);
 }
 
-static void test_create_errors(int ctrl, const struct nvme_p2p_info *in)
+TEST_F(cmb, create_errors)
 {
+	int ctrl = self->ctrl;
+	struct nvme_p2p_info in_, *in = &in_;
 	struct nvme_p2p_queue_create qc;
 
-	expect_err(queue_create(ctrl, 0, 0, 0, 0, NULL), EINVAL, "QUEUE depth 0");
-	expect_err(queue_create(ctrl, 1, 0, 0, 0, NULL), EINVAL, "QUEUE depth 1");
-	expect_err(queue_create(ctrl, in->max_queue_depth + 1, 0, 0, 0, NULL), EINVAL,
-		   "QUEUE depth above max_queue_depth");
-	expect_err(queue_create(ctrl, 8, 0, 0, 1U << 9, NULL), EINVAL, "QUEUE unknown flag");
-	expect_err(queue_create(ctrl, 8, 3, 0, 0, NULL), EINVAL, "QUEUE unknown SQ placement");
-	expect_err(queue_create(ctrl, 8, 0, 2, 0, NULL), EINVAL, "QUEUE unknown CQ placement");
-	expect_err(queue_create(ctrl, 8, 0, NVME_P2P_CQ_CMB, 0, NULL), EOPNOTSUPP,
-		   "QUEUE CQ in the CMB without CMBSZ.CQS");
+	ASSERT_EQ(0, info(ctrl, in));
+	CHECK_ERR(queue_create(ctrl, 0, 0, 0, 0, NULL), EINVAL, "QUEUE depth 0");
+	CHECK_ERR(queue_create(ctrl, 1, 0, 0, 0, NULL), EINVAL, "QUEUE depth 1");
+	CHECK_ERR(queue_create(ctrl, in->max_queue_depth + 1, 0, 0, 0, NULL), EINVAL,
+		  "QUEUE depth above max_queue_depth");
+	CHECK_ERR(queue_create(ctrl, 8, 0, 0, 1U << 9, NULL), EINVAL, "QUEUE unknown flag");
+	CHECK_ERR(queue_create(ctrl, 8, 3, 0, 0, NULL), EINVAL, "QUEUE unknown SQ placement");
+	CHECK_ERR(queue_create(ctrl, 8, 0, 2, 0, NULL), EINVAL, "QUEUE unknown CQ placement");
+	CHECK_ERR(queue_create(ctrl, 8, 0, NVME_P2P_CQ_CMB, 0, NULL), EOPNOTSUPP,
+		  "QUEUE CQ in the CMB without CMBSZ.CQS");
 	memset(&qc, 0, sizeof(qc));
 	qc.argsz = sizeof(qc);
 	qc.depth = 8;
 	qc.reserved[3] = 1;
-	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE nonzero reserved");
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE nonzero reserved");
 	memset(&qc, 0, sizeof(qc));
 	qc.argsz = sizeof(qc);
 	qc.depth = 8;
 	qc.qid = 5;
-	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE nonzero qid (an output)");
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE nonzero qid (an output)");
 	memset(&qc, 0, sizeof(qc));
-	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE argsz 0");
-	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, (void *)8), EFAULT, "QUEUE bad pointer");
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE argsz 0");
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, (void *)8), EFAULT, "QUEUE bad pointer");
 }
 
 /* More queues than reserved: EBUSY; every qid distinct and in range. */
-static void test_exhaust(int ctrl, const struct nvme_p2p_info *in0, long long free0)
+TEST_F(cmb, exhaust)
 {
+	int ctrl = self->ctrl;
+	long long free0 = self->free0;
+	struct nvme_p2p_info in0_, *in0 = &in0_;
 	int fds[8], i, ok = 1, distinct = 1;
 	unsigned int seen = 0;
 	struct nvme_p2p_info in;
 
+	ASSERT_EQ(0, info(ctrl, in0));
 	for (i = 0; i < 8; i++) {
 		struct nvme_p2p_queue_create qc;
 
@@ -346,16 +398,16 @@ static void test_exhaust(int ctrl, const struct nvme_p2p_info *in0, long long fr
 		else
 			seen |= 1U << (qc.qid - in0->first_qid);
 	}
-	result(ok && distinct, "8 queues created, qids distinct within [%u, %u)",
-	       in0->first_qid, in0->first_qid + 8);
+	CHECK(ok && distinct, "8 queues created, qids distinct within [%u, %u)",
+	      in0->first_qid, in0->first_qid + 8);
 	info(ctrl, &in);
-	result(in.queues_used == 8, "INFO queues_used 8 (%u)", in.queues_used);
-	expect_err(queue_create(ctrl, 16, 0, 0, 0, NULL), EBUSY, "a 9th queue");
+	CHECK(in.queues_used == 8, "INFO queues_used 8 (%u)", in.queues_used);
+	CHECK_ERR(queue_create(ctrl, 16, 0, 0, 0, NULL), EBUSY, "a 9th queue");
 	for (i = 0; i < 8; i++)
 		close(fds[i]);
 	info(ctrl, &in);
-	result(in.queues_used == 0 && (long long)in.cmb_free == free0,
-	       "closing them frees qids and CMB (used %u)", in.queues_used);
+	CHECK(in.queues_used == 0 && (long long)in.cmb_free == free0,
+	      "closing them frees qids and CMB (used %u)", in.queues_used);
 }
 
 static void unprivileged(void *arg)
@@ -381,54 +433,59 @@ static int child_exit(void (*fn)(void *), void *arg)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static void test_mmap_errors(int ctrl)
+TEST_F(cmb, mmap_errors)
 {
+	int ctrl = self->ctrl;
 	struct nvme_p2p_queue_info qi;
 	struct buf b;
 	int fd = queue_create(ctrl, QDEPTH, NVME_P2P_SQ_CMB_REQUIRED, 0, 0, NULL);
 
 	if (fd < 0 || queue_info(fd, &qi)) {
-		result(0, "queue for the mmap tests");
+		CHECK(0, "queue for the mmap tests");
 		return;
 	}
-	expect_err(mmap(NULL, qi.sq_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0),
-		   EINVAL, "mmap SQ MAP_PRIVATE");
-	expect_err(map_part(fd, NVME_P2P_QUEUE_OFF_SQ, qi.sq_bytes + 4096), EINVAL,
-		   "mmap SQ longer than the ring");
-	expect_err(map_part(fd, NVME_P2P_QUEUE_OFF_CQ + 4096, 4096), EINVAL,
-		   "mmap inside the CQ, not at its offset");
-	expect_err(map_part(fd, NVME_P2P_QUEUE_OFF_DB + 0x10000000ULL, qi.db_bytes), EINVAL,
-		   "mmap at an unknown offset");
-	expect_err(map_part(fd, NVME_P2P_QUEUE_OFF_DB, qi.db_bytes * 2), EINVAL,
-		   "mmap of more than the doorbell page");
-	expect_err(mmap(NULL, qi.sq_bytes, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0), EPERM,
-		   "mmap SQ with PROT_EXEC");
+	CHECK_ERR(mmap(NULL, qi.sq_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0),
+		  EINVAL, "mmap SQ MAP_PRIVATE");
+	CHECK_ERR(map_part(fd, NVME_P2P_QUEUE_OFF_SQ, qi.sq_bytes + 4096), EINVAL,
+		  "mmap SQ longer than the ring");
+	CHECK_ERR(map_part(fd, NVME_P2P_QUEUE_OFF_CQ + 4096, 4096), EINVAL,
+		  "mmap inside the CQ, not at its offset");
+	CHECK_ERR(map_part(fd, NVME_P2P_QUEUE_OFF_DB + 0x10000000ULL, qi.db_bytes), EINVAL,
+		  "mmap at an unknown offset");
+	CHECK_ERR(map_part(fd, NVME_P2P_QUEUE_OFF_DB, qi.db_bytes * 2), EINVAL,
+		  "mmap of more than the doorbell page");
+	CHECK_ERR(mmap(NULL, qi.sq_bytes, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0), EPERM,
+		  "mmap SQ with PROT_EXEC");
 	{
 		void *p = map_part(fd, NVME_P2P_QUEUE_OFF_CQ, qi.cq_bytes);
 
-		expect_err(mprotect(p, qi.cq_bytes, PROT_READ | PROT_EXEC), EACCES,
-			   "mprotect of the CQ to PROT_EXEC");
+		CHECK_ERR(mprotect(p, qi.cq_bytes, PROT_READ | PROT_EXEC), EACCES,
+			  "mprotect of the CQ to PROT_EXEC");
 		munmap(p, qi.cq_bytes);
 	}
 	qi.reserved[0] = 1;
-	expect_err(ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, &qi), EINVAL, "QUEUE_INFO nonzero reserved");
-	expect_err(queue_info(ctrl, &qi), ENOTTY, "QUEUE_INFO on the controller");
+	CHECK_ERR(ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, &qi), EINVAL, "QUEUE_INFO nonzero reserved");
+	CHECK_ERR(queue_info(ctrl, &qi), ENOTTY, "QUEUE_INFO on the controller");
 	if (!buf_open(ctrl, 4096, 0, &b)) {
-		expect_err(queue_info(b.fd, &qi), ENOTTY, "QUEUE_INFO on a region");
+		CHECK_ERR(queue_info(b.fd, &qi), ENOTTY, "QUEUE_INFO on a region");
 		buf_close(&b, 4096);
 	}
-	result(child_exit(unprivileged, &ctrl) == 0,
-	       "unprivileged: QUEUE_CREATE gives EPERM, REGION_CREATE still works");
+	CHECK(child_exit(unprivileged, &ctrl) == 0,
+	      "unprivileged: QUEUE_CREATE gives EPERM, REGION_CREATE still works");
 	close(fd);
-	expect_err(queue_info(fd, &qi), EBADF, "QUEUE_INFO after close");
-	expect_err(close(fd), EBADF, "double close");
-	expect_err(region(ctrl, NVME_P2P_HOST_REGION_MAX + 4096, NVME_P2P_REGION_HOST, NULL),
-		   E2BIG, "host region above NVME_P2P_HOST_REGION_MAX");
+	CHECK_ERR(queue_info(fd, &qi), EBADF, "QUEUE_INFO after close");
+	CHECK_ERR(close(fd), EBADF, "double close");
+	CHECK_ERR(region(ctrl, NVME_P2P_HOST_REGION_MAX + 4096, NVME_P2P_REGION_HOST, NULL),
+		  E2BIG, "host region above NVME_P2P_HOST_REGION_MAX");
 }
 
 /* Write a pattern through the queue, read it back three ways. */
-static void test_io(int ctrl, uint8_t sqp, const char *what, long long free0)
+TEST_F(queue_io, io)
 {
+	int ctrl = self->ctrl;
+	long long free0 = self->free0;
+	uint8_t sqp = variant->sq_placement;
+	const char *what = variant->what;
 	static const size_t sizes[] = { 4096, 8192, 65536, 512 * 1024, 1024 * 1024 };
 	struct buf src, dst, host, prp;
 	unsigned long long b2s, b2e, b0s, b0e;
@@ -440,25 +497,25 @@ static void test_io(int ctrl, uint8_t sqp, const char *what, long long free0)
 	if (xq_open(ctrl, sqp, 0, &q) || buf_open(ctrl, MiB, 0, &src) ||
 	    buf_open(ctrl, MiB, 0, &dst) || buf_open(ctrl, MiB, NVME_P2P_REGION_HOST, &host) ||
 	    buf_open(ctrl, 4096, NVME_P2P_REGION_HOST, &prp)) {
-		result(0, "%s: queue and regions set up: %s", what, strerror(errno));
+		CHECK(0, "%s: queue and regions set up: %s", what, strerror(errno));
 		return;
 	}
-	result(q.qi.state == NVME_P2P_QUEUE_LIVE && q.qi.depth == QDEPTH &&
-	       q.qi.sq_placement == sqp, "%s: qid %u live, depth %u", what, q.qi.qid,
-	       q.qi.depth);
+	CHECK(q.qi.state == NVME_P2P_QUEUE_LIVE && q.qi.depth == QDEPTH &&
+	      q.qi.sq_placement == sqp, "%s: qid %u live, depth %u", what, q.qi.qid,
+	      q.qi.depth);
 	bar_range(2, &b2s, &b2e);
 	if (sqp == NVME_P2P_SQ_CMB_REQUIRED)
-		result(q.qi.sq_addr >= b2s && q.qi.sq_addr + q.qi.sq_bytes - 1 <= b2e,
-		       "%s: SQ at 0x%llx lies in BAR2 [0x%llx, 0x%llx]", what,
-		       (unsigned long long)q.qi.sq_addr, b2s, b2e);
+		CHECK(q.qi.sq_addr >= b2s && q.qi.sq_addr + q.qi.sq_bytes - 1 <= b2e,
+		      "%s: SQ at 0x%llx lies in BAR2 [0x%llx, 0x%llx]", what,
+		      (unsigned long long)q.qi.sq_addr, b2s, b2e);
 	else
-		result(q.qi.sq_addr < b2s || q.qi.sq_addr > b2e,
-		       "%s: SQ at 0x%llx is outside the CMB", what,
-		       (unsigned long long)q.qi.sq_addr);
+		CHECK(q.qi.sq_addr < b2s || q.qi.sq_addr > b2e,
+		      "%s: SQ at 0x%llx is outside the CMB", what,
+		      (unsigned long long)q.qi.sq_addr);
 	bar_range(0, &b0s, &b0e);
-	result(q.qi.db_addr + q.qi.sq_db_offset == b0s + 0x1000 + 8ULL * q.qi.qid &&
-	       q.qi.sq_db_offset + 4 == q.qi.cq_db_offset,
-	       "%s: SQ/CQ doorbells at BAR0 + 0x1000 + 8 * qid (+4)", what);
+	CHECK(q.qi.db_addr + q.qi.sq_db_offset == b0s + 0x1000 + 8ULL * q.qi.qid &&
+	      q.qi.sq_db_offset + 4 == q.qi.cq_db_offset,
+	      "%s: SQ/CQ doorbells at BAR0 + 0x1000 + 8 * qid (+4)", what);
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t len = sizes[i];
@@ -469,99 +526,102 @@ static void test_io(int ctrl, uint8_t sqp, const char *what, long long free0)
 		memset(dst.p, 0, len);
 		memset(host.p, 0, len);
 		st = xq_io(&q, 0x01, pos, src.rc.bus_addr, len, &prp);
-		result(st == 0, "%s: WRITE %zu KiB from a CMB region: status 0x%x", what,
-		       len / 1024, st);
+		CHECK(st == 0, "%s: WRITE %zu KiB from a CMB region: status 0x%x", what,
+		      len / 1024, st);
 		st = xq_io(&q, 0x02, pos, dst.rc.bus_addr, len, &prp);
-		result(st == 0 && same(dst.p, len, seed),
-		       "%s: READ %zu KiB into another CMB region matches", what, len / 1024);
+		CHECK(st == 0 && same(dst.p, len, seed),
+		      "%s: READ %zu KiB into another CMB region matches", what, len / 1024);
 		st = xq_io(&q, 0x02, pos, host.rc.bus_addr, len, &prp);
-		result(st == 0 && same(host.p, len, seed),
-		       "%s: READ %zu KiB into a host region matches", what, len / 1024);
-		result(blockdev_same(pos, len, seed),
-		       "%s: the block device reads the same %zu KiB", what, len / 1024);
+		CHECK(st == 0 && same(host.p, len, seed),
+		      "%s: READ %zu KiB into a host region matches", what, len / 1024);
+		CHECK(blockdev_same(pos, len, seed),
+		      "%s: the block device reads the same %zu KiB", what, len / 1024);
 	}
 	fill(host.p, 65536, 99);
-	result(xq_io(&q, 0x01, LBA_BASE_BYTES + 40 * MiB, host.rc.bus_addr, 65536, &prp) == 0 &&
-	       blockdev_same(LBA_BASE_BYTES + 40 * MiB, 65536, 99),
-	       "%s: WRITE from a host region lands on the disk", what);
+	CHECK(xq_io(&q, 0x01, LBA_BASE_BYTES + 40 * MiB, host.rc.bus_addr, 65536, &prp) == 0 &&
+	      blockdev_same(LBA_BASE_BYTES + 40 * MiB, 65536, 99),
+	      "%s: WRITE from a host region lands on the disk", what);
 	st = xq_rw(&q, 0x02, 4ULL << 30, dst.rc.bus_addr, 4096, &prp, &cqe);
-	result(st == 0x80, "%s: READ beyond the namespace: LBA Out of Range (0x%x)", what, st);
-	result(cqe.sq_id == q.qi.qid, "%s: the CQE names the exported SQ (%u)", what, cqe.sq_id);
+	CHECK(st == 0x80, "%s: READ beyond the namespace: LBA Out of Range (0x%x)", what, st);
+	CHECK(cqe.sq_id == q.qi.qid, "%s: the CQE names the exported SQ (%u)", what, cqe.sq_id);
 	xq_close(&q);
 	buf_close(&src, MiB);
 	buf_close(&dst, MiB);
 	buf_close(&host, MiB);
 	buf_close(&prp, 4096);
-	result(cmb_free(ctrl) == free0, "%s: CMB free bytes back after close", what);
+	CHECK(cmb_free(ctrl) == free0, "%s: CMB free bytes back after close", what);
 }
 
 /* A controller without CMB: CMB required fails, CMB preferred falls back. */
-static void test_no_cmb(void)
+TEST_F(cmb, no_cmb)
 {
+	const char *serial = getenv("SERIAL_DATA");
 	char save_dir[256], save_name[32];
 	struct nvme_p2p_queue_info qi;
 	int ctrl, fd;
 
 	memcpy(save_dir, pci_dir, sizeof(save_dir));
 	memcpy(save_name, ctrl_name, sizeof(save_name));
-	ctrl = open_ctrl("data0");
+	if (!serial || !*serial)
+		SKIP(return, "SERIAL_DATA is not set (tests/vm/run sets it)");
+	ctrl = open_ctrl(serial);
 	if (ctrl < 0) {
-		result(0, "open data0");
+		CHECK(0, "open the controller without CMB (serial %s)", serial);
 		return;
 	}
-	expect_err(queue_create(ctrl, 16, NVME_P2P_SQ_CMB_REQUIRED, 0, 0, NULL), ENOSPC,
-		   "no CMB: SQ in the CMB required");
+	CHECK_ERR(queue_create(ctrl, 16, NVME_P2P_SQ_CMB_REQUIRED, 0, 0, NULL), ENOSPC,
+		  "no CMB: SQ in the CMB required");
 	fd = queue_create(ctrl, 16, NVME_P2P_SQ_CMB_PREFERRED, 0, 0, NULL);
-	result(fd >= 0 && !queue_info(fd, &qi) && qi.sq_placement == NVME_P2P_SQ_HOST,
-	       "no CMB: CMB preferred falls back to host memory");
+	CHECK(fd >= 0 && !queue_info(fd, &qi) && qi.sq_placement == NVME_P2P_SQ_HOST,
+	      "no CMB: CMB preferred falls back to host memory");
 	close(fd);
 	close(ctrl);
 	memcpy(pci_dir, save_dir, sizeof(save_dir));
 	memcpy(ctrl_name, save_name, sizeof(save_name));
 }
 
-static void test_no_cpu_map(int ctrl)
+TEST_F(cmb, no_cpu_map)
 {
+	int ctrl = self->ctrl;
 	struct xq q;
 
 	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED,
 		    NVME_P2P_QUEUE_SQ_NO_CPU_MAP | NVME_P2P_QUEUE_DB_NO_CPU_MAP, &q)) {
-		result(0, "NO_CPU_MAP queue mapped: %s", strerror(errno));
+		CHECK(0, "NO_CPU_MAP queue mapped: %s", strerror(errno));
 		return;
 	}
-	result(sigbus_on_touch(q.sq), "SQ_NO_CPU_MAP: a CPU store to the SQ raises SIGBUS");
-	result(sigbus_on_touch((void *)q.sq_db), "DB_NO_CPU_MAP: a CPU store to the doorbell raises SIGBUS");
-	result(((volatile struct cqe *)q.cq)->status == 0, "the CQ is still CPU-readable");
+	CHECK(sigbus_on_touch(q.sq), "SQ_NO_CPU_MAP: a CPU store to the SQ raises SIGBUS");
+	CHECK(sigbus_on_touch((void *)q.sq_db), "DB_NO_CPU_MAP: a CPU store to the doorbell raises SIGBUS");
+	CHECK(((volatile struct cqe *)q.cq)->status == 0, "the CQ is still CPU-readable");
 	xq_close(&q);
 }
 
-static void test_p2p_map(int ctrl)
+TEST_F(cmb, p2p_map)
 {
+	int ctrl = self->ctrl;
 	const char *edu = getenv("EDU_SWITCH"), *far = getenv("EDU_ROOT_BUS");
 	unsigned long long first = 0, last = 0;
 	struct xq q;
 	long ret;
 
-	if (access(P2P_MAP_TEST, W_OK) || !edu || !far) {
-		result(0, "p2p_map test module and both edus present");
-		return;
-	}
+	if (access(P2P_MAP_TEST, W_OK) || !edu || !far)
+		SKIP(return, "p2p_map_test module or edu peers missing (EDU_SWITCH, EDU_ROOT_BUS)");
 	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q)) {
-		result(0, "queue for p2p_map");
+		CHECK(0, "queue for p2p_map");
 		return;
 	}
 	ret = p2p_map_as(edu, q.sq, q.qi.sq_bytes, 1, &first, &last);
-	result(ret == 0 && first == q.qi.sq_addr,
-	       "p2p_map of the SQ for the edu behind the switch: its bus address 0x%llx", first);
+	CHECK(ret == 0 && first == q.qi.sq_addr,
+	      "p2p_map of the SQ for the edu behind the switch: its bus address 0x%llx", first);
 	ret = p2p_map_as(edu, q.db, q.qi.db_bytes, 1, &first, &last);
-	result(ret == 0 && first == q.qi.db_addr,
-	       "p2p_map of the doorbell page for it: BAR0 bus address 0x%llx (%ld)", first, ret);
+	CHECK(ret == 0 && first == q.qi.db_addr,
+	      "p2p_map of the doorbell page for it: BAR0 bus address 0x%llx (%ld)", first, ret);
 	ret = p2p_map_as(edu, q.cq, q.qi.cq_bytes, 0, &first, &last);
-	result(ret == 0 && first, "p2p_map of the host-memory CQ for it: 0x%llx", first);
+	CHECK(ret == 0 && first, "p2p_map of the host-memory CQ for it: 0x%llx", first);
 	ret = p2p_map_as(far, q.db, q.qi.db_bytes, 1, &first, &last);
-	result(ret == -EREMOTEIO, "p2p_map of the doorbells for the root-bus edu: EREMOTEIO (%ld)", ret);
-	result(kernel_log_has(far, "cannot reach the doorbells"),
-	       "the kernel log says the root-bus edu cannot reach the doorbells");
+	CHECK(ret == -EREMOTEIO, "p2p_map of the doorbells for the root-bus edu: EREMOTEIO (%ld)", ret);
+	CHECK(kernel_log_has(far, "cannot reach the doorbells"),
+	      "the kernel log says the root-bus edu cannot reach the doorbells");
 	xq_close(&q);
 }
 
@@ -580,8 +640,9 @@ static int peer_query(int ctrl, const char *bdf, struct nvme_p2p_peer *pr)
 	return ioctl(ctrl, NVME_P2P_IOCTL_PEER, pr);
 }
 
-static void test_peer_and_list(int ctrl)
+TEST_F(cmb, peer_and_list)
 {
+	int ctrl = self->ctrl;
 	const char *edu = getenv("EDU_SWITCH"), *far = getenv("EDU_ROOT_BUS");
 	struct nvme_p2p_list_entry ents[4];
 	struct nvme_p2p_list l = { .argsz = sizeof(l), .entry_size = sizeof(ents[0]) };
@@ -593,24 +654,24 @@ static void test_peer_and_list(int ctrl)
 
 	if (edu) {
 		ret = peer_query(ctrl, edu, &pr);
-		result(!ret && pr.reach == NVME_P2P_PEER_VIA_SWITCH && pr.distance > 0,
-		       "PEER: the edu behind the switch reaches it via the switch (distance %d)",
-		       pr.distance);
+		CHECK(!ret && pr.reach == NVME_P2P_PEER_VIA_SWITCH && pr.distance > 0,
+		      "PEER: the edu behind the switch reaches it via the switch (distance %d)",
+		      pr.distance);
 	}
 	if (far) {
 		ret = peer_query(ctrl, far, &pr);
-		result(!ret && pr.reach == NVME_P2P_PEER_UNREACHABLE && pr.distance == -1,
-		       "PEER: the root-bus edu cannot reach it (distance %d)", pr.distance);
+		CHECK(!ret && pr.reach == NVME_P2P_PEER_UNREACHABLE && pr.distance == -1,
+		      "PEER: the root-bus edu cannot reach it (distance %d)", pr.distance);
 	}
 	memset(&pr, 0, sizeof(pr));
 	pr.argsz = sizeof(pr);
 	pr.bus = 0xfe;
-	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr), ENODEV, "PEER of a device that does not exist");
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr), ENODEV, "PEER of a device that does not exist");
 	pr.flags = 1;
-	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr), EINVAL, "PEER nonzero flags");
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_PEER, &pr), EINVAL, "PEER nonzero flags");
 
 	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q) || buf_open(ctrl, 8192, 0, &b)) {
-		result(0, "queue and region for LIST");
+		CHECK(0, "queue and region for LIST");
 		return;
 	}
 	for (i = 0; i < 3; i++)
@@ -618,8 +679,8 @@ static void test_peer_and_list(int ctrl)
 	l.nr_entries = 4;
 	l.entries = (uintptr_t)ents;
 	ret = ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l);
-	result(!ret && l.nr_entries == 2, "LIST: one queue and one region (%u entries)",
-	       l.nr_entries);
+	CHECK(!ret && l.nr_entries == 2, "LIST: one queue and one region (%u entries)",
+	      l.nr_entries);
 	for (i = 0; i < 2 && i < l.nr_entries; i++) {
 		struct nvme_p2p_list_entry *e = &ents[i];
 
@@ -631,24 +692,26 @@ static void test_peer_and_list(int ctrl)
 		    e->size == 8192 && e->addr == b.rc.bus_addr)
 			rseen = 1;
 	}
-	result(qseen, "LIST: the queue with its qid, pid, state, SQ address, sq_head 3, cq_tail 3");
-	result(rseen, "LIST: the region with its pid, size and bus address");
+	CHECK(qseen, "LIST: the queue with its qid, pid, state, SQ address, sq_head 3, cq_tail 3");
+	CHECK(rseen, "LIST: the region with its pid, size and bus address");
 	l.nr_entries = 1;
-	result(!ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l) && l.nr_entries == 2,
-	       "LIST with room for one still counts both");
+	CHECK(!ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l) && l.nr_entries == 2,
+	      "LIST with room for one still counts both");
 	l.entry_size = 8;
-	expect_err(ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l), EINVAL, "LIST entry_size too small");
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l), EINVAL, "LIST entry_size too small");
 	xq_close(&q);
 	buf_close(&b, 8192);
 	l.entry_size = sizeof(ents[0]);
 	l.nr_entries = 4;
-	result(!ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l) && l.nr_entries == 0,
-	       "LIST: empty after close");
+	CHECK(!ioctl(ctrl, NVME_P2P_IOCTL_LIST, &l) && l.nr_entries == 0,
+	      "LIST: empty after close");
 }
 
 /* A reset while exported I/O and blk-mq fio verify both run. */
-static void test_reset(int ctrl, long long free0)
+TEST_F(cmb, reset)
 {
+	int ctrl = self->ctrl;
+	long long free0 = self->free0;
 	struct pollfd pfd;
 	struct buf src, dst, prp;
 	struct xq q;
@@ -659,7 +722,7 @@ static void test_reset(int ctrl, long long free0)
 
 	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q) || buf_open(ctrl, 65536, 0, &src) ||
 	    buf_open(ctrl, 65536, 0, &dst) || buf_open(ctrl, 4096, NVME_P2P_REGION_HOST, &prp)) {
-		result(0, "reset test set-up");
+		CHECK(0, "reset test set-up");
 		return;
 	}
 	snprintf(arg_fn, sizeof(arg_fn), "--filename=%s", ns_dev);
@@ -694,36 +757,46 @@ static void test_reset(int ctrl, long long free0)
 			gen_seen = 1;
 	}
 	waitpid(resetter, &status, 0);
-	result(WIFEXITED(status) && WEXITSTATUS(status) == 0, "controller reset during exported I/O");
-	result(gen_seen, "poll() on the queue reports POLLPRI after the reset (%d commands, %d lost)",
-	       i, lost);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "controller reset during exported I/O");
+	CHECK(gen_seen, "poll() on the queue reports POLLPRI after the reset (%d commands, %d lost)",
+	      i, lost);
 	queue_info(q.fd, &q.qi);
-	result(q.qi.state == NVME_P2P_QUEUE_STOPPED && q.qi.generation == 1,
-	       "the queue is stopped at generation %u, same qid %u (state %u)",
-	       q.qi.generation, q.qi.qid, q.qi.state);
-	result(poll(&pfd, 1, 0) == 0, "QUEUE_INFO acknowledged the generation: no POLLPRI");
-	result(xq_rw(&q, 0x01, LBA_BASE_BYTES + 52 * MiB, src.rc.bus_addr, 4096, &prp, NULL) == -1,
-	       "a doorbell rung on the stopped queue runs nothing");
-	result(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME) == 0 && !queue_info(q.fd, &q.qi) &&
-	       q.qi.state == NVME_P2P_QUEUE_LIVE, "QUEUE_RESUME: live again");
-	result(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME) == 0, "QUEUE_RESUME of a live queue: 0");
+	CHECK(q.qi.state == NVME_P2P_QUEUE_STOPPED && q.qi.generation == 1,
+	      "the queue is stopped at generation %u, same qid %u (state %u)",
+	      q.qi.generation, q.qi.qid, q.qi.state);
+	CHECK(poll(&pfd, 1, 0) == 0, "QUEUE_INFO acknowledged the generation: no POLLPRI");
+	CHECK(xq_rw(&q, 0x01, LBA_BASE_BYTES + 52 * MiB, src.rc.bus_addr, 4096, &prp, NULL) == -1,
+	      "a doorbell rung on the stopped queue runs nothing");
+	CHECK(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME) == 0 && !queue_info(q.fd, &q.qi) &&
+	      q.qi.state == NVME_P2P_QUEUE_LIVE, "QUEUE_RESUME: live again");
+	CHECK(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME) == 0, "QUEUE_RESUME of a live queue: 0");
 	xq_reset_state(&q);
 	fill(src.p, 65536, 43);
 	memset(dst.p, 0, 65536);
 	st = xq_io(&q, 0x01, LBA_BASE_BYTES + 50 * MiB, src.rc.bus_addr, 65536, &prp);
 	st |= xq_io(&q, 0x02, LBA_BASE_BYTES + 50 * MiB, dst.rc.bus_addr, 65536, &prp);
-	result(st == 0 && same(dst.p, 65536, 43) &&
-	       blockdev_same(LBA_BASE_BYTES + 50 * MiB, 65536, 43),
-	       "exported I/O works after the reset (write, read back, block device)");
+	CHECK(st == 0 && same(dst.p, 65536, 43) &&
+	      blockdev_same(LBA_BASE_BYTES + 50 * MiB, 65536, 43),
+	      "exported I/O works after the reset (write, read back, block device)");
 	waitpid(fio, &status, 0);
-	result(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	       "blk-mq fio randwrite verify across the reset: exit %d",
-	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "blk-mq fio randwrite verify across the reset: exit %d",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	xq_close(&q);
 	buf_close(&src, 65536);
 	buf_close(&dst, 65536);
 	buf_close(&prp, 4096);
-	result(cmb_free(ctrl) == free0, "CMB free bytes back after the reset test");
+	CHECK(cmb_free(ctrl) == free0, "CMB free bytes back after the reset test");
+}
+
+/* A CPU store to an SQ exported without CPU mapping kills with SIGBUS. */
+TEST_F_SIGNAL(cmb, sq_no_cpu_map_store, SIGBUS)
+{
+	struct xq q;
+
+	ASSERT_EQ(0, xq_open(self->ctrl, NVME_P2P_SQ_CMB_REQUIRED, NVME_P2P_QUEUE_SQ_NO_CPU_MAP, &q));
+	touch(q.sq);
+	TH_LOG("the store to an SQ without CPU mapping did not fault");
 }
 
 static void exit_with_live_queue(void *arg)
@@ -740,21 +813,23 @@ static void touch_inherited(void *arg)
 	touch(arg);
 }
 
-static void test_lifetime(int ctrl, long long free0)
+TEST_F(cmb, lifetime)
 {
+	int ctrl = self->ctrl;
+	long long free0 = self->free0;
 	struct nvme_p2p_info in;
 	struct xq q;
 	int i, bad = 0;
 
 	if (!xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q)) {
-		result(child_signal(touch_inherited, q.sq) == SIGSEGV,
-		       "a forked child does not inherit the SQ mapping (SIGSEGV)");
+		CHECK(child_signal(touch_inherited, q.sq) == SIGSEGV,
+		      "a forked child does not inherit the SQ mapping (SIGSEGV)");
 		xq_close(&q);
 	}
-	result(child_exit(exit_with_live_queue, &ctrl) == 0, "a child exits with a queue mapped");
+	CHECK(child_exit(exit_with_live_queue, &ctrl) == 0, "a child exits with a queue mapped");
 	info(ctrl, &in);
-	result(in.queues_used == 0 && (long long)in.cmb_free == free0,
-	       "its queue is deleted and its CMB freed (used %u)", in.queues_used);
+	CHECK(in.queues_used == 0 && (long long)in.cmb_free == free0,
+	      "its queue is deleted and its CMB freed (used %u)", in.queues_used);
 	for (i = 0; i < 1000; i++) {
 		int fd = queue_create(ctrl, 32, i & 1 ? NVME_P2P_SQ_HOST : NVME_P2P_SQ_CMB_REQUIRED,
 				      0, 0, NULL);
@@ -764,13 +839,14 @@ static void test_lifetime(int ctrl, long long free0)
 		close(fd);
 	}
 	info(ctrl, &in);
-	result(!bad && in.queues_used == 0 && (long long)in.cmb_free == free0,
-	       "1000 create/close cycles: %d failures, used %u, CMB free unchanged",
-	       bad, in.queues_used);
+	CHECK(!bad && in.queues_used == 0 && (long long)in.cmb_free == free0,
+	      "1000 create/close cycles: %d failures, used %u, CMB free unchanged",
+	      bad, in.queues_used);
 }
 
-static void test_unbind(int ctrl)
+TEST_F(cmb, unbind)
 {
+	int ctrl = self->ctrl;
 	char bdf[64] = "";
 	unsigned long long first, last;
 	struct pollfd pfd;
@@ -779,81 +855,43 @@ static void test_unbind(int ctrl)
 
 	ctrl_bdf(bdf, sizeof(bdf));
 	if (!bdf[0] || xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q)) {
-		result(0, "queue mapped before unbinding");
+		CHECK(0, "queue mapped before unbinding");
 		return;
 	}
-	result(write_sysfs("/sys/bus/pci/drivers/nvme/unbind", bdf) == 0,
-	       "unbind %s with a queue mapped", bdf);
+	CHECK(write_sysfs("/sys/bus/pci/drivers/nvme/unbind", bdf) == 0,
+	      "unbind %s with a queue mapped", bdf);
 	pfd.fd = q.fd;
 	pfd.events = POLLPRI;
-	result(poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP),
-	       "poll() reports POLLERR | POLLHUP (revents 0x%x)", pfd.revents);
+	CHECK(poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP),
+	      "poll() reports POLLERR | POLLHUP (revents 0x%x)", pfd.revents);
 	queue_info(q.fd, &q.qi);
-	result(q.qi.state == NVME_P2P_QUEUE_REVOKED, "QUEUE_INFO: revoked (%u)", q.qi.state);
-	result(sigbus_on_touch(q.sq), "a CPU store to the revoked SQ raises SIGBUS");
-	result(sigbus_on_touch((void *)q.sq_db), "and to its doorbell");
+	CHECK(q.qi.state == NVME_P2P_QUEUE_REVOKED, "QUEUE_INFO: revoked (%u)", q.qi.state);
+	CHECK(sigbus_on_touch(q.sq), "a CPU store to the revoked SQ raises SIGBUS");
+	CHECK(sigbus_on_touch((void *)q.sq_db), "and to its doorbell");
 	if (getenv("EDU_SWITCH"))
-		result(p2p_map_as(getenv("EDU_SWITCH"), q.sq, q.qi.sq_bytes, 1, &first, &last) == -ENODEV,
-		       "p2p_map of the revoked SQ: ENODEV");
-	expect_err(map_part(q.fd, NVME_P2P_QUEUE_OFF_SQ, q.qi.sq_bytes), ENODEV,
-		   "mmap of a revoked queue");
-	expect_err(queue_create(ctrl, 16, 0, 0, 0, NULL), ENODEV, "QUEUE on a removed controller");
-	expect_err(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME), ENODEV, "QUEUE_RESUME of a revoked queue");
+		CHECK(p2p_map_as(getenv("EDU_SWITCH"), q.sq, q.qi.sq_bytes, 1, &first, &last) == -ENODEV,
+		      "p2p_map of the revoked SQ: ENODEV");
+	CHECK_ERR(map_part(q.fd, NVME_P2P_QUEUE_OFF_SQ, q.qi.sq_bytes), ENODEV,
+		  "mmap of a revoked queue");
+	CHECK_ERR(queue_create(ctrl, 16, 0, 0, 0, NULL), ENODEV, "QUEUE on a removed controller");
+	CHECK_ERR(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME), ENODEV, "QUEUE_RESUME of a revoked queue");
 	xq_close(&q);
 	close(ctrl);
-	result(write_sysfs("/sys/bus/pci/drivers/nvme/bind", bdf) == 0, "bind %s again", bdf);
+	CHECK(write_sysfs("/sys/bus/pci/drivers/nvme/bind", bdf) == 0, "bind %s again", bdf);
 	for (i = 0; i < 100 && again < 0; i++) {
-		again = open_ctrl("p2p0");
+		again = open_ctrl(self->serial);
 		if (again < 0)
 			usleep(100 * 1000);
 	}
 	if (again >= 0) {
 		struct nvme_p2p_info in;
 
-		result(!info(again, &in) && in.queues_reserved == 8 && in.queues_used == 0,
-		       "the controller is back with 8 reserved queue IDs, none in use");
+		CHECK(!info(again, &in) && in.queues_reserved == 8 && in.queues_used == 0,
+		      "the controller is back with 8 reserved queue IDs, none in use");
 		close(again);
 	} else {
-		result(0, "the controller is back");
+		CHECK(0, "the controller is back");
 	}
 }
 
-int main(void)
-{
-	struct nvme_p2p_info in;
-	long long free0;
-	char path[256];
-	FILE *f;
-	int ctrl = open_ctrl("p2p0");
-
-	if (ctrl < 0) {
-		printf("not ok 1 - open the CMB controller (serial p2p0)\n1..1\n");
-		return 1;
-	}
-	snprintf(ns_dev, sizeof(ns_dev), "/dev/%sn1", ctrl_name);
-	snprintf(path, sizeof(path), "/sys/block/%sn1/queue/logical_block_size", ctrl_name);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%u", &lba_size) != 1)
-			lba_size = 512;
-		fclose(f);
-	}
-	free0 = cmb_free(ctrl);
-	test_info(ctrl, free0, &in);
-	test_create_errors(ctrl, &in);
-	test_exhaust(ctrl, &in, free0);
-	test_mmap_errors(ctrl);
-	test_io(ctrl, NVME_P2P_SQ_CMB_REQUIRED, "SQ in CMB", free0);
-	test_io(ctrl, NVME_P2P_SQ_HOST, "SQ in host memory", free0);
-	test_no_cmb();
-	test_no_cpu_map(ctrl);
-	test_p2p_map(ctrl);
-	test_peer_and_list(ctrl);
-	test_reset(ctrl, free0);
-	test_lifetime(ctrl, free0);
-	result(cmb_free(ctrl) == free0 && sysfs_num("p2pmem/available") == free0,
-	       "no CMB leaked by the whole test");
-	test_unbind(ctrl);
-	printf("1..%d\n", count);
-	return failed ? 1 : 0;
-}
+TEST_HARNESS_MAIN

@@ -9,18 +9,15 @@
 #include <string.h>
 #include <linux/nvme_p2p.h>
 
+#include "../tap.h"
+
 #define MiB (1024ULL * 1024)
 #define CMB_BYTES (64 * MiB)
 #define P2P_MAP_TEST "/sys/kernel/debug/p2p_map_test/map"
 
-extern int count, failed;
 extern char pci_dir[256];
 extern char ctrl_name[32];	/* the last opened controller's name (nvmeN) */	/* the last opened controller's PCI sysfs dir, '/'-terminated */
 
-/* A TAP comment line ("# ..."), flushed at once. */
-void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* One TAP test point. */
-void result(int pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* expect_errno(ret, errno): the call failed with exactly that errno. */
 #define expect_err(call, want, what) do {				\
 	errno = 0;							\

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: io_uring-register-buffers-in-peer-to-peer-VMAs */
 /*
  * VM test: io_uring fixed buffers in nvme-p2p CMB regions (the io_uring
  * importer). NVMe -> CMB -> NVMe copies with READ_FIXED and WRITE_FIXED,
@@ -1086,7 +1087,7 @@ int main(int argc, char **argv)
 	cmbdev = open_dev(cmb_ns, O_RDWR | O_DIRECT);
 	if (data < 0 || cmbdev < 0 || !write_source(data)) {
 		printf("not ok %d - namespaces open and the source written\n1..%d\n",
-		       count + 1, count + 1);
+		       tap_count + 1, tap_count + 1);
 		return 1;
 	}
 
@@ -1111,6 +1112,5 @@ int main(int argc, char **argv)
 	test_unbind(data);
 	close(data);
 	diag("%.0f s", now() - t0);
-	printf("1..%d\n", count);
-	return failed ? 1 : 0;
+	return done_testing();
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* series: nvme-pci-p2p-list-a-controller-s-exports */
 /*
  * The peer scenario: a PCIe peer (QEMU's edu behind the switch, driven by
  * tests/kmod/edu_p2p.ko) drives an I/O queue pair that nvme-pci exports,
@@ -9,7 +10,7 @@
  * the results through the block device.
  *
  * It prints TAP whose comments tell each step with its bus addresses and
- * counters: tests/vm/peer-queue.sh runs it as a test, make demo
+ * counters: tests/vm/run runs it as a test (peer-queue), make demo
  * (tests/testbed/show-testbed) shows it as an account. Runs in the
  * testbed guest as root with edu_p2p.ko loaded.
  */
@@ -303,7 +304,7 @@ int main(void)
 	if (ctrl < 0 || !sw.dev[0] || !root.dev[0] ||
 	    ioctl(ctrl, NVME_P2P_IOCTL_INFO, &info)) {
 		result(0, "the CMB controller (serial p2p0) and edu_p2p devices for both edus");
-		printf("1..%d\n", count);
+		done_testing();
 		return 1;
 	}
 	ns = open_ns(&nsid, &lba_bytes);
@@ -479,6 +480,5 @@ out_queue:
 	       (unsigned long long)(c1.invalidations - c0.invalidations),
 	       (unsigned long long)(c1.dmas - c0.dmas));
 out:
-	printf("1..%d\n", count);
-	return failed ? 1 : 0;
+	return done_testing();
 }

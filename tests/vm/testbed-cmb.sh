@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: mm-add-p2p_map-and-p2p_unmap-to-vm_operations_struct
 # The CMB NVMe exposes the configured 64 MiB CMB as published p2pmem and its
 # CMBSZ register advertises SQS, LISTS, RDS and WDS (not CQS); the other two
 # controllers have no CMB.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: mm-add-p2p_map-and-p2p_unmap-to-vm_operations_struct
 # fio with io_uring and crc32c verification passes on every namespace.
 . "$(dirname "$0")/lib.sh"
 

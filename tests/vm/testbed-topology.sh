@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: mm-add-p2p_map-and-p2p_unmap-to-vm_operations_struct
 # The testbed's PCI topology is the one DESIGN.md specifies: the CMB NVMe, the
 # data NVMe and an edu behind one PCIe switch; an NVMe and an edu on the root
 # bus.

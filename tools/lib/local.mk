@@ -8,6 +8,8 @@
 lib_LTLIBRARIES += tools/lib/libnvmep2p.la
 tools_lib_libnvmep2p_la_SOURCES = tools/lib/nvmep2p.c tools/lib/status.c \
 	tools/lib/nvmep2p-private.h
+tools_lib_libnvmep2p_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBNVME_CFLAGS)
+tools_lib_libnvmep2p_la_LIBADD = $(LIBNVME_LIBS)
 tools_lib_libnvmep2p_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/tools/lib/libnvmep2p.map
 EXTRA_tools_lib_libnvmep2p_la_DEPENDENCIES = tools/lib/libnvmep2p.map
@@ -76,15 +78,18 @@ nvmep2p_man_pages = \
 
 # Host unit test: builds the library's sources in to reach the internals.
 check_PROGRAMS += tests/host/lib_unit
-tests_host_lib_unit_SOURCES = tests/host/lib_unit.c tools/lib/nvmep2p.c \
+tests_host_lib_unit_SOURCES = tests/host/lib_unit.c tests/tap.c tests/tap.h tools/lib/nvmep2p.c \
 	tools/lib/status.c
-tests_host_lib_unit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib
+tests_host_lib_unit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib $(LIBNVME_CFLAGS)
+tests_host_lib_unit_LDADD = $(LIBNVME_LIBS)
 
 # VM test: real I/O through the library on the testbed. -no-install links
 # the uninstalled library by rpath: no libtool wrapper script, which would
 # want to write into the (read-only in the guest) build tree.
 check_PROGRAMS += tests/vm/lib_queue
-tests_vm_lib_queue_SOURCES = tests/vm/lib_queue.c
-tests_vm_lib_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib
-tests_vm_lib_queue_LDADD = tools/lib/libnvmep2p.la
+tests_vm_lib_queue_SOURCES = tests/vm/lib_queue.c tests/vm/p2p_test.c tests/vm/p2p_test.h \
+	tests/vm/p2p_harness.h
+tests_vm_lib_queue_CPPFLAGS = $(KSELFTEST_CPPFLAGS) -I$(top_srcdir)/tools/lib $(LIBNVME_CFLAGS)
+$(tests_vm_lib_queue_OBJECTS): $(kselftest_header)
+tests_vm_lib_queue_LDADD = tools/lib/libnvmep2p.la $(LIBNVME_LIBS)
 tests_vm_lib_queue_LDFLAGS = -no-install

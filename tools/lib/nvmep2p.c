@@ -16,7 +16,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <linux/nvme_ioctl.h>
+#include <nvme/ioctl.h>
+#include <nvme/util.h>
 
 #include "nvmep2p-private.h"
 
@@ -200,72 +201,49 @@ int nvmep2p_ctrl_info(struct nvmep2p_ctrl *ctrl, struct nvme_p2p_info *info)
 	return 0;
 }
 
-/* Identify Namespace (CNS 00h) fields, NVMe base specification. */
-#define ID_NS_NSZE	0
-#define ID_NS_NCAP	8
-#define ID_NS_NLBAF	25
-#define ID_NS_FLBAS	26
-#define ID_NS_LBAF	128
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return nvmep2p_le64(v);
-}
-
 int nvmep2p_ns_info(struct nvmep2p_ctrl *ctrl, uint32_t nsid,
 		    struct nvmep2p_ns_info *info)
 {
-	struct nvme_admin_cmd cmd;
-	uint8_t *id, lbads, flbas;
-	unsigned int fmt;
+	struct nvme_id_ns *id;
+	struct nvme_lbaf *lbaf;
+	uint8_t fmt;
 	int ret;
 
-	if (!ctrl || !info || nsid == 0 || nsid == 0xffffffff)
+	if (!ctrl || !info || nsid == 0 || nsid == NVME_NSID_ALL)
 		return -EINVAL;
-	if (posix_memalign((void **)&id, NVMEP2P_PAGE_SIZE, NVMEP2P_PAGE_SIZE))
+	if (posix_memalign((void **)&id, NVMEP2P_PAGE_SIZE, sizeof(*id)))
 		return -ENOMEM;
-	memset(id, 0, NVMEP2P_PAGE_SIZE);
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = 0x06;		/* Identify */
-	cmd.nsid = nsid;
-	cmd.addr = (uintptr_t)id;
-	cmd.data_len = NVMEP2P_PAGE_SIZE;
-	cmd.cdw10 = 0;			/* CNS 00h: namespace */
-	ret = ioctl(ctrl->fd, NVME_IOCTL_ADMIN_CMD, &cmd);
+	memset(id, 0, sizeof(*id));
+	ret = nvme_identify_ns(ctrl->fd, nsid, id);
 	if (ret < 0) {
 		ret = -errno;
 		goto out;
 	}
 	if (ret > 0) {
 		/* An NVMe status: an inactive or invalid nsid, mostly. */
-		ret = (ret & 0x7ff) == NVMEP2P_STATUS_INVALID_NS ? -ENXIO : -EIO;
+		ret = nvme_status_code_type(ret) == NVME_SCT_GENERIC &&
+		      nvme_status_code(ret) == NVME_SC_INVALID_NS ? -ENXIO : -EIO;
 		goto out;
 	}
 	memset(info, 0, sizeof(*info));
 	info->nsid = nsid;
-	info->nsze = get_le64(id + ID_NS_NSZE);
-	info->ncap = get_le64(id + ID_NS_NCAP);
+	info->nsze = nvmep2p_le64(id->nsze);
+	info->ncap = nvmep2p_le64(id->ncap);
 	if (!info->nsze) {
 		ret = -ENXIO;		/* allocated but not attached: no blocks */
 		goto out;
 	}
-	flbas = id[ID_NS_FLBAS];
-	fmt = flbas & 0xf;
-	if (id[ID_NS_NLBAF] >= 16)	/* NLBAF is 0-based: > 16 formats */
-		fmt |= ((flbas >> 5) & 3) << 4;
-	lbads = id[ID_NS_LBAF + 4 * fmt + 2];
-	if (lbads < 9 || lbads > 31) {
+	nvme_id_ns_flbas_to_lbaf_inuse(id->flbas, &fmt);
+	lbaf = &id->lbaf[fmt];
+	/* NLBAF is 0-based; an LBA size of 512 bytes to 2 GiB. */
+	if (fmt > id->nlbaf || lbaf->ds < 9 || lbaf->ds > 31) {
 		ret = -EIO;
 		goto out;
 	}
-	info->lbaf = (uint8_t)fmt;
-	info->lba_shift = lbads;
-	info->lba_size = 1U << lbads;
-	info->meta_size = id[ID_NS_LBAF + 4 * fmt] |
-		(uint32_t)id[ID_NS_LBAF + 4 * fmt + 1] << 8;
+	info->lbaf = fmt;
+	info->lba_shift = lbaf->ds;
+	info->lba_size = 1U << lbaf->ds;
+	info->meta_size = nvmep2p_le16(lbaf->ms);
 	ret = 0;
 out:
 	free(id);

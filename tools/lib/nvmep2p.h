@@ -11,8 +11,13 @@
  * negative errno on failure; none reports through errno alone.
  *
  * Fields of the structs below are little-endian where they are the NVMe
- * wire format (struct nvmep2p_sqe, nvmep2p_cqe, nvmep2p_dsm_range) and
- * host-endian elsewhere. struct nvmep2p_queue is public so that the fast
+ * wire format (struct nvmep2p_sqe, nvmep2p_cqe, libnvme's nvme_dsm_range)
+ * and host-endian elsewhere.
+ *
+ * NVMe vocabulary - opcodes (nvme_cmd_read, ...), status codes
+ * (NVME_SCT_*, NVME_SC_*), I/O and DSM flags, struct nvme_dsm_range - is
+ * libnvme's (<nvme/types.h>); this header has only what libnvme lacks: the
+ * raw 64-byte SQE and 16-byte CQE and the ring logic. struct nvmep2p_queue is public so that the fast
  * paths can be inline: treat its fields as read-only and private to the
  * library; use the accessors.
  */
@@ -23,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/nvme_p2p.h>
+#include <nvme/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -129,71 +135,76 @@ struct nvmep2p_cqe {
 	uint16_t status;	/* bit 0 phase tag, bits 15:1 status field */
 };
 
-/* Dataset Management range (the DSM command's data, up to 256 of them). */
-struct nvmep2p_dsm_range {
-	uint32_t cattr;		/* context attributes */
-	uint32_t nlb;		/* length in logical blocks (not 0-based) */
-	uint64_t slba;
-};
-
 #if defined(__cplusplus)
 static_assert(sizeof(struct nvmep2p_sqe) == 64, "SQE is 64 bytes");
 static_assert(sizeof(struct nvmep2p_cqe) == 16, "CQE is 16 bytes");
-static_assert(sizeof(struct nvmep2p_dsm_range) == 16, "DSM range is 16 bytes");
 #elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct nvmep2p_sqe) == 64, "SQE is 64 bytes");
 _Static_assert(sizeof(struct nvmep2p_cqe) == 16, "CQE is 16 bytes");
-_Static_assert(sizeof(struct nvmep2p_dsm_range) == 16, "DSM range is 16 bytes");
 #endif
 
-/* NVM command set opcodes */
-#define NVMEP2P_OP_FLUSH		0x00
-#define NVMEP2P_OP_WRITE		0x01
-#define NVMEP2P_OP_READ			0x02
-#define NVMEP2P_OP_WRITE_ZEROES		0x08
-#define NVMEP2P_OP_DSM			0x09
-
-/* Read/Write CDW12 bits */
-#define NVMEP2P_RW_FUA			(1U << 30)
-#define NVMEP2P_RW_LR			(1U << 31)
-/* Write Zeroes CDW12: deallocate the blocks if the controller can */
-#define NVMEP2P_WZ_DEAC			(1U << 25)
-/* DSM CDW11 attributes */
-#define NVMEP2P_DSM_IDR			(1U << 0)
-#define NVMEP2P_DSM_IDW			(1U << 1)
-#define NVMEP2P_DSM_AD			(1U << 2)	/* deallocate */
-#define NVMEP2P_DSM_MAX_RANGES		256
+/*
+ * Command flags in libnvme's terms: Read/Write/Write Zeroes CDW12 takes
+ * enum nvme_io_control_flags (NVME_IO_FUA, NVME_IO_LR, NVME_IO_DEAC) in its
+ * upper half, Dataset Management CDW11 enum nvme_dsm_attributes
+ * (NVME_DSMGMT_AD, _IDR, _IDW), up to NVME_DSM_MAX_RANGES ranges.
+ */
+#define NVMEP2P_IO_FLAGS(io_control)	((uint32_t)(io_control) << 16)
 
 /* Largest block count of one Read/Write/Write Zeroes (NLB is 16 bits). */
 #define NVMEP2P_MAX_NLB			65536U
 
 /*
- * Status as nvmep2p_cqe_status() returns it: SCT << 8 | SC, 0 = success.
+ * Status as nvmep2p_cqe_status() returns it: the status field without
+ * CRD, More and DNR, i.e. libnvme's (NVME_SCT_x << NVME_SCT_SHIFT) |
+ * NVME_SC_y; 0 is success. nvme_status_code_type() and nvme_status_code()
+ * take it apart, nvme_status_to_errno() maps it to an errno.
  */
-#define NVMEP2P_SCT(status)		(((status) >> 8) & 0x7)
-#define NVMEP2P_SC(status)		((status) & 0xff)
+#define NVMEP2P_STATUS(sct, sc)		((NVME_SCT_##sct << NVME_SCT_SHIFT) | (sc))
 
-#define NVMEP2P_SCT_GENERIC		0
-#define NVMEP2P_SCT_CMD_SPECIFIC	1
-#define NVMEP2P_SCT_MEDIA		2
-#define NVMEP2P_SCT_PATH		3
-#define NVMEP2P_SCT_VENDOR		7
+/*
+ * Deprecated: libnvmep2p 0.1's own names, kept so that old sources build.
+ * They are libnvme's values; new code uses libnvme's names.
+ */
+#define NVMEP2P_OP_FLUSH		nvme_cmd_flush
+#define NVMEP2P_OP_WRITE		nvme_cmd_write
+#define NVMEP2P_OP_READ			nvme_cmd_read
+#define NVMEP2P_OP_WRITE_ZEROES		nvme_cmd_write_zeroes
+#define NVMEP2P_OP_DSM			nvme_cmd_dsm
+#define NVMEP2P_RW_FUA			NVMEP2P_IO_FLAGS(NVME_IO_FUA)
+#define NVMEP2P_RW_LR			NVMEP2P_IO_FLAGS(NVME_IO_LR)
+#define NVMEP2P_WZ_DEAC			NVMEP2P_IO_FLAGS(NVME_IO_DEAC)
+#define NVMEP2P_DSM_IDR			NVME_DSMGMT_IDR
+#define NVMEP2P_DSM_IDW			NVME_DSMGMT_IDW
+#define NVMEP2P_DSM_AD			NVME_DSMGMT_AD
+#define NVMEP2P_DSM_MAX_RANGES		NVME_DSM_MAX_RANGES
+#define nvmep2p_dsm_range		nvme_dsm_range
+#define NVMEP2P_SCT(status)		nvme_status_code_type((uint16_t)(status))
+#define NVMEP2P_SC(status)		nvme_status_code((uint16_t)(status))
+#define NVMEP2P_SCT_GENERIC		NVME_SCT_GENERIC
+#define NVMEP2P_SCT_CMD_SPECIFIC	NVME_SCT_CMD_SPECIFIC
+#define NVMEP2P_SCT_MEDIA		NVME_SCT_MEDIA
+#define NVMEP2P_SCT_PATH		NVME_SCT_PATH
+#define NVMEP2P_SCT_VENDOR		NVME_SCT_VS
+#define NVMEP2P_STATUS_SUCCESS		NVMEP2P_STATUS(GENERIC, NVME_SC_SUCCESS)
+#define NVMEP2P_STATUS_INVALID_OPCODE	NVMEP2P_STATUS(GENERIC, NVME_SC_INVALID_OPCODE)
+#define NVMEP2P_STATUS_INVALID_FIELD	NVMEP2P_STATUS(GENERIC, NVME_SC_INVALID_FIELD)
+#define NVMEP2P_STATUS_CID_CONFLICT	NVMEP2P_STATUS(GENERIC, NVME_SC_CMDID_CONFLICT)
+#define NVMEP2P_STATUS_DATA_XFER_ERROR	NVMEP2P_STATUS(GENERIC, NVME_SC_DATA_XFER_ERROR)
+#define NVMEP2P_STATUS_INTERNAL		NVMEP2P_STATUS(GENERIC, NVME_SC_INTERNAL)
+#define NVMEP2P_STATUS_ABORT_SQ_DELETED	NVMEP2P_STATUS(GENERIC, NVME_SC_ABORT_QUEUE)
+#define NVMEP2P_STATUS_INVALID_NS	NVMEP2P_STATUS(GENERIC, NVME_SC_INVALID_NS)
+#define NVMEP2P_STATUS_LBA_RANGE	NVMEP2P_STATUS(GENERIC, NVME_SC_LBA_RANGE)
+#define NVMEP2P_STATUS_CAP_EXCEEDED	NVMEP2P_STATUS(GENERIC, NVME_SC_CAP_EXCEEDED)
+#define NVMEP2P_STATUS_NS_NOT_READY	NVMEP2P_STATUS(GENERIC, NVME_SC_NS_NOT_READY)
+#define NVMEP2P_STATUS_WRITE_FAULT	NVMEP2P_STATUS(MEDIA, NVME_SC_WRITE_FAULT)
+#define NVMEP2P_STATUS_UNRECOVERED_READ	NVMEP2P_STATUS(MEDIA, NVME_SC_READ_ERROR)
 
-#define NVMEP2P_STATUS_SUCCESS		0x000
-#define NVMEP2P_STATUS_INVALID_OPCODE	0x001
-#define NVMEP2P_STATUS_INVALID_FIELD	0x002
-#define NVMEP2P_STATUS_CID_CONFLICT	0x003
-#define NVMEP2P_STATUS_DATA_XFER_ERROR	0x004
-#define NVMEP2P_STATUS_INTERNAL		0x006
-#define NVMEP2P_STATUS_ABORT_SQ_DELETED	0x008
-#define NVMEP2P_STATUS_INVALID_NS	0x00b
-#define NVMEP2P_STATUS_LBA_RANGE	0x080
-#define NVMEP2P_STATUS_CAP_EXCEEDED	0x081
-#define NVMEP2P_STATUS_NS_NOT_READY	0x082
-#define NVMEP2P_STATUS_WRITE_FAULT	0x280
-#define NVMEP2P_STATUS_UNRECOVERED_READ	0x281
-
-/* The NVMe base specification's name of a status; never NULL. */
+/*
+ * The name of a status (nvmep2p_cqe_status()) as libnvme's
+ * nvme_status_to_string() gives it, without its explanation: "LBA Out of
+ * Range". Never NULL.
+ */
 const char *nvmep2p_status_str(int status);
 
 /* ---------------------------------------------------------------------- */
@@ -525,7 +536,10 @@ static inline void nvmep2p_prep_cmd(struct nvmep2p_sqe *sqe, uint8_t opcode,
 	sqe->cdw15 = 0;
 }
 
-/* Read/Write/Write Zeroes: nlb is a count, 1..NVMEP2P_MAX_NLB. */
+/*
+ * Read/Write/Write Zeroes: nlb is a count, 1..NVMEP2P_MAX_NLB; cdw12_flags
+ * NVMEP2P_IO_FLAGS(enum nvme_io_control_flags).
+ */
 static inline int nvmep2p_prep_rw(struct nvmep2p_sqe *sqe, uint8_t opcode,
 				  uint32_t nsid, uint64_t slba, uint32_t nlb,
 				  uint32_t cdw12_flags, uint64_t prp1,
@@ -542,7 +556,7 @@ static inline int nvmep2p_prep_read(struct nvmep2p_sqe *sqe, uint32_t nsid,
 				    uint64_t slba, uint32_t nlb,
 				    uint64_t prp1, uint64_t prp2)
 {
-	return nvmep2p_prep_rw(sqe, NVMEP2P_OP_READ, nsid, slba, nlb, 0,
+	return nvmep2p_prep_rw(sqe, nvme_cmd_read, nsid, slba, nlb, 0,
 			       prp1, prp2);
 }
 
@@ -550,44 +564,44 @@ static inline int nvmep2p_prep_write(struct nvmep2p_sqe *sqe, uint32_t nsid,
 				     uint64_t slba, uint32_t nlb,
 				     uint64_t prp1, uint64_t prp2)
 {
-	return nvmep2p_prep_rw(sqe, NVMEP2P_OP_WRITE, nsid, slba, nlb, 0,
+	return nvmep2p_prep_rw(sqe, nvme_cmd_write, nsid, slba, nlb, 0,
 			       prp1, prp2);
 }
 
 static inline void nvmep2p_prep_flush(struct nvmep2p_sqe *sqe, uint32_t nsid)
 {
-	nvmep2p_prep_cmd(sqe, NVMEP2P_OP_FLUSH, nsid, 0, 0, 0, 0, 0, 0);
+	nvmep2p_prep_cmd(sqe, nvme_cmd_flush, nsid, 0, 0, 0, 0, 0, 0);
 }
 
-/* flags: 0 or NVMEP2P_WZ_DEAC (and NVMEP2P_RW_FUA/LR). No data. */
+/* flags: 0 or NVMEP2P_IO_FLAGS(NVME_IO_DEAC | NVME_IO_FUA | ...). No data. */
 static inline int nvmep2p_prep_write_zeroes(struct nvmep2p_sqe *sqe,
 					    uint32_t nsid, uint64_t slba,
 					    uint32_t nlb, uint32_t flags)
 {
-	return nvmep2p_prep_rw(sqe, NVMEP2P_OP_WRITE_ZEROES, nsid, slba, nlb,
+	return nvmep2p_prep_rw(sqe, nvme_cmd_write_zeroes, nsid, slba, nlb,
 			       flags, 0, 0);
 }
 
 /*
- * Dataset Management over nr_ranges (1..256) struct nvmep2p_dsm_range at
+ * Dataset Management over nr_ranges (1..256) struct nvme_dsm_range at
  * controller address ranges_addr (16-byte aligned; a range list that
  * crosses a 4 KiB page needs its second page in prp2: pass the result of
- * nvmep2p_prp_fill or use nvmep2p_queue_set_prps). attrs: NVMEP2P_DSM_AD
- * (deallocate, i.e. trim), IDR, IDW.
+ * nvmep2p_prp_fill or use nvmep2p_queue_set_prps). attrs: NVME_DSMGMT_AD
+ * (deallocate, i.e. trim), NVME_DSMGMT_IDR, NVME_DSMGMT_IDW.
  */
 static inline int nvmep2p_prep_dsm(struct nvmep2p_sqe *sqe, uint32_t nsid,
 				   unsigned int nr_ranges, uint32_t attrs,
 				   uint64_t ranges_addr, uint64_t prp2)
 {
-	if (!nr_ranges || nr_ranges > NVMEP2P_DSM_MAX_RANGES ||
-	    (ranges_addr & 15) || (attrs & ~7U))
+	if (!nr_ranges || nr_ranges > NVME_DSM_MAX_RANGES || (ranges_addr & 15) ||
+	    (attrs & ~(uint32_t)(NVME_DSMGMT_IDR | NVME_DSMGMT_IDW | NVME_DSMGMT_AD)))
 		return -EINVAL;
-	nvmep2p_prep_cmd(sqe, NVMEP2P_OP_DSM, nsid, ranges_addr, prp2,
+	nvmep2p_prep_cmd(sqe, nvme_cmd_dsm, nsid, ranges_addr, prp2,
 			 nr_ranges - 1, attrs, 0, 0);
 	return 0;
 }
 
-static inline void nvmep2p_dsm_range_set(struct nvmep2p_dsm_range *range,
+static inline void nvmep2p_dsm_range_set(struct nvme_dsm_range *range,
 					 uint64_t slba, uint32_t nlb)
 {
 	range->cattr = 0;

@@ -10,8 +10,11 @@
 nvme_cli_dir = $(srcdir)/tools/nvme-cli
 nvme_cli_work = $(abs_top_builddir)/tools/nvme-cli/build
 nvme_cli_inputs = $(nvme_cli_dir)/p2p-nvme.c $(nvme_cli_dir)/p2p-nvme.h \
+	$(nvme_cli_dir)/p2p-common.h $(nvme_cli_dir)/p2p-common.c \
+	$(nvme_cli_dir)/p2p-print.c $(nvme_cli_dir)/p2p-info.c \
+	$(nvme_cli_dir)/p2p-list.c $(nvme_cli_dir)/p2p-create.c \
 	$(nvme_cli_dir)/meson-plugin.patch $(nvme_cli_dir)/build-nvme-cli \
-	$(srcdir)/uapi/linux/nvme_p2p.h
+	$(srcdir)/uapi/linux/nvme_p2p.h $(srcdir)/scripts/deb-source
 
 nvmecliexecdir = $(sbindir)
 nvmecliexec_SCRIPTS = tools/nvme-cli/nvme

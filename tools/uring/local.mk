@@ -14,6 +14,7 @@ man_MANS += tools/uring/man/nvmep2p-uring-copy.1
 
 # VM test (tests/vm/p2p-uring.sh): registration, copies, revocation.
 check_PROGRAMS += tests/vm/p2p_uring
-tests_vm_p2p_uring_SOURCES = tests/vm/p2p_uring.c tests/vm/p2p_test.c tests/vm/p2p_test.h
+tests_vm_p2p_uring_SOURCES = tests/vm/p2p_uring.c tests/vm/p2p_test.c tests/vm/p2p_test.h \
+	tests/tap.c tests/tap.h
 tests_vm_p2p_uring_CPPFLAGS = $(AM_CPPFLAGS) $(LIBURING_CFLAGS)
 tests_vm_p2p_uring_LDADD = $(LIBURING_LIBS)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# series: mm-add-p2p_map-and-p2p_unmap-to-vm_operations_struct
 # Runs last: the kernel logged no warning, bug or oops during the VM tests.
 . "$(dirname "$0")/lib.sh"
 
