@@ -114,7 +114,9 @@ start=$(date +%s)
 cold=0
 [ -e "$out/vmlinux" ] || cold=1
 say "building $flavour kernel in $out (-j$jobs)"
-kmake "$out" -j"$jobs" CC="ccache gcc" HOSTCC="ccache gcc" bzImage modules
+# A line at least every 30 s: a cold build is 8-11 silent minutes otherwise.
+"$here/progress" --expect 1161 "$out" make -s -C "$tree" O="$out" -j"$jobs" \
+	CC="ccache gcc" HOSTCC="ccache gcc" bzImage modules
 say "built $out/arch/x86/boot/bzImage in $(( $(date +%s) - start ))s ($(ccache -s 2>/dev/null | grep -iE '^ *hits' | head -1 | tr -s ' '))"
 echo "$series_key" >"$out/nvmep2p-series-key"
 # Kept for tests/testbed/timing: what the first (cold) build of this tree cost.
