@@ -8,7 +8,7 @@
 lib_LTLIBRARIES += tools/lib/libnvmep2p.la
 tools_lib_libnvmep2p_la_SOURCES = tools/lib/nvmep2p.c tools/lib/status.c \
 	tools/lib/nvmep2p-private.h
-tools_lib_libnvmep2p_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
+tools_lib_libnvmep2p_la_LDFLAGS = -version-info 1:0:1 -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/tools/lib/libnvmep2p.map
 EXTRA_tools_lib_libnvmep2p_la_DEPENDENCIES = tools/lib/libnvmep2p.map
 
@@ -23,6 +23,7 @@ pkgconfig_DATA += tools/lib/libnvmep2p.pc
 man_MANS += $(nvmep2p_man_pages)
 nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_consume_fence.3 \
+	tools/lib/man/nvmep2p_cmpl_status.3 \
 	tools/lib/man/nvmep2p_cqe_dnr.3 \
 	tools/lib/man/nvmep2p_cqe_get_data.3 \
 	tools/lib/man/nvmep2p_cqe_status.3 \
@@ -55,9 +56,14 @@ nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_queue_fd.3 \
 	tools/lib/man/nvmep2p_queue_get_sqe.3 \
 	tools/lib/man/nvmep2p_queue_inflight.3 \
+	tools/lib/man/nvmep2p_queue_next_cmd_mem.3 \
+	tools/lib/man/nvmep2p_queue_next_prps.3 \
 	tools/lib/man/nvmep2p_queue_info.3 \
 	tools/lib/man/nvmep2p_queue_peek_cqe.3 \
+	tools/lib/man/nvmep2p_queue_poll.3 \
 	tools/lib/man/nvmep2p_queue_prp_pool_bytes.3 \
+	tools/lib/man/nvmep2p_queue_push_cmd.3 \
+	tools/lib/man/nvmep2p_queue_push_cmds.3 \
 	tools/lib/man/nvmep2p_queue_qid.3 \
 	tools/lib/man/nvmep2p_queue_reap.3 \
 	tools/lib/man/nvmep2p_queue_resync.3 \
@@ -66,6 +72,7 @@ nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_queue_sq_doorbell.3 \
 	tools/lib/man/nvmep2p_queue_sq_map.3 \
 	tools/lib/man/nvmep2p_queue_submit.3 \
+	tools/lib/man/nvmep2p_queue_wait.3 \
 	tools/lib/man/nvmep2p_region_create.3 \
 	tools/lib/man/nvmep2p_region_destroy.3 \
 	tools/lib/man/nvmep2p_sqe_cid.3 \
