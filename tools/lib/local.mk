@@ -95,3 +95,11 @@ tests_vm_lib_queue_SOURCES = tests/vm/lib_queue.c
 tests_vm_lib_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib
 tests_vm_lib_queue_LDADD = tools/lib/libnvmep2p.la
 tests_vm_lib_queue_LDFLAGS = -no-install
+
+# The data path's cost per I/O against a software controller (make
+# bench-overhead, tests/host/lib-overhead.sh). Built with the library's
+# sources and flags, like the unit test, to reach nvmep2p__queue_init_mem.
+noinst_PROGRAMS += tools/lib/bench/nvmep2p-overhead
+tools_lib_bench_nvmep2p_overhead_SOURCES = tools/lib/bench/overhead.c \
+	tools/lib/nvmep2p.c tools/lib/status.c
+tools_lib_bench_nvmep2p_overhead_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib
