@@ -686,28 +686,27 @@ static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
 	e = q->cq + q->cq_head;
 	end = q->cq + depth;
 	for (; left; left--) {
-		uint32_t cs;
-		uint16_t cid;
+		uint32_t cs, cid;
 
 		/* SQ head, SQ ID, CID, status: the controller writes them. */
 		w = nvmep2p_le64(*(const volatile nvmep2p__u64_alias *)&e->sq_head);
 		if ((w & mask) != match)
 			break;
 		cs = (uint32_t)(w >> 32);	/* CID, status */
-		cid = (uint16_t)cs;
+		cid = cs & 0xffff;
 		if (NVMEP2P__UNLIKELY(cid >= depth || !cid_busy[cid])) {
 			q->spurious++;
 		} else {
 			cid_busy[cid] = 0;
 			o->data = cid_data[cid];
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-			o->cid = cid;
+			o->cid = (uint16_t)cid;
 			o->status = (uint16_t)(cs >> 16);
 #else
 			__builtin_memcpy(&o->cid, &cs, sizeof(cs));
 #endif
 			o++;
-			*free_top++ = cid;
+			*free_top++ = (uint16_t)cid;
 		}
 		if (NVMEP2P__UNLIKELY(++e == end)) {
 			e = q->cq;
