@@ -492,13 +492,14 @@ static void fio_nvmep2p_cleanup(struct thread_data *td)
 		unsigned long long polled = d->wait.wait_ns > d->wait.sleep_ns_total ?
 			d->wait.wait_ns - d->wait.sleep_ns_total : 0;
 
-		log_info(ENGINE ": %s qid %u: %llu commands; polling an empty completion queue took %.1f%% of the job's %.3f s, sleeping %.1f%% (%llu waits, %llu sleeps, %.1f us per completion seen)\n",
+		log_info(ENGINE ": %s qid %u: %llu commands; polling an empty completion queue took %.1f%% of the job's %.3f s, sleeping %.1f%% (%llu waits, %llu sleeps, last learned wait %.1f us for %u completions)\n",
 			 nvmep2p_ctrl_name(d->ctrl), nvmep2p_queue_qid(d->q),
 			 d->commands, life_ns ? 100.0 * polled / life_ns : 0.0,
 			 life_ns / 1e9,
 			 life_ns ? 100.0 * d->wait.sleep_ns_total / life_ns : 0.0,
 			 (unsigned long long)d->wait.waits,
-			 (unsigned long long)d->wait.sleeps, d->wait.cmpl_ns / 1e3);
+			 (unsigned long long)d->wait.sleeps, d->wait.expect_ns / 1e3,
+			 d->wait.expect_nr);
 		log_info_flush();	/* a job process may end without flushing */
 	}
 	free_data(d);

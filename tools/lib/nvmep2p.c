@@ -937,10 +937,68 @@ static uint32_t cq_count(const struct nvmep2p_queue *q, uint32_t limit)
 	return lo;
 }
 
-/* Moving average: a quarter of the new sample. */
+/*
+ * How long a wait takes, updated with a sample. Completion times under
+ * load have a long tail (a stalled controller, a descheduled host thread);
+ * sleeping for their mean would often sleep past completions that came
+ * early. The estimate follows a low quantile instead: it moves a quarter
+ * of the way down to a shorter sample, a sixteenth of the way up to a
+ * longer one (counted at most twice the estimate).
+ */
+static uint64_t learn(uint64_t avg, uint64_t sample)
+{
+	if (!avg)
+		return sample ? sample : 1;
+	if (sample < avg)
+		return avg - (avg - sample) / 4;
+	if (sample > 2 * avg)
+		sample = 2 * avg;
+	return avg + (sample - avg) / 16;
+}
+
+/* Moving average of how late sleeps end. */
 static uint64_t ewma(uint64_t avg, uint64_t sample)
 {
-	return avg ? avg - avg / 4 + sample / 4 : sample;
+	return avg - avg / 4 + sample / 4;
+}
+
+/* The learned wait for want completions (scaled from what was learned). */
+static uint64_t expected(const struct nvmep2p_wait *w, uint32_t want)
+{
+	if (!w->expect_ns || !w->expect_nr)
+		return 0;
+	if (want == w->expect_nr)
+		return w->expect_ns;
+	return w->expect_ns * want / w->expect_nr;
+}
+
+/* A wait for want completions took ns. */
+static void learned(struct nvmep2p_wait *w, uint32_t want, uint64_t ns)
+{
+	w->expect_ns = learn(expected(w, want), ns);
+	w->expect_nr = want;
+}
+
+/*
+ * A sleep found the completions already there: the estimate only bounds
+ * the wait from above; it shrinks by an eighth, so that sleeps end just
+ * before the completions arrive and the polling after them sees them come.
+ */
+static void overslept(struct nvmep2p_wait *w, uint32_t want)
+{
+	uint64_t e = expected(w, want);
+
+	w->expect_ns = e - e / 8 ? e - e / 8 : 1;
+	w->expect_nr = want;
+}
+
+static void sleep_for(struct nvmep2p_wait *w, uint64_t ns)
+{
+	uint64_t t = now_ns();
+
+	sleep_ns(ns);
+	w->sleeps++;
+	w->sleep_ns_total += now_ns() - t;
 }
 
 /* The head entry is posted but belongs to another queue (stale rings). */
@@ -956,8 +1014,7 @@ int nvmep2p_queue_wait(struct nvmep2p_queue *q, struct nvmep2p_wait *w,
 		       unsigned int min, unsigned int want, uint64_t timeout_ns)
 {
 	uint64_t t0, t, deadline, expect = 0, spin_until, nap;
-	uint32_t inflight, n, n0, polls = 0;
-	bool slept = false;
+	uint32_t inflight, n, polls = 0;
 
 	if (!q || !w)
 		return -EINVAL;
@@ -976,39 +1033,29 @@ int nvmep2p_queue_wait(struct nvmep2p_queue *q, struct nvmep2p_wait *w,
 
 	w->waits++;
 	t0 = t = now_ns();
-	n0 = n;
 	deadline = timeout_ns ? t0 + timeout_ns : UINT64_MAX;
-	if (w->mode == NVMEP2P_WAIT_HYBRID && w->cmpl_ns) {
-		expect = (want - n) * w->cmpl_ns;
-		if (expect > w->late_ns + WAIT_SLEEP_MIN_NS) {
-			nap = expect - w->late_ns;
-			if (nap > WAIT_SLEEP_MAX_NS)
-				nap = WAIT_SLEEP_MAX_NS;
-			if (nap > deadline - t0)
-				nap = deadline - t0;
-			sleep_ns(nap);
-			t = now_ns();
-			w->sleeps++;
-			w->sleep_ns_total += t - t0;
-			w->late_ns = ewma(w->late_ns, t - t0 > nap ? t - t0 - nap : 0);
-			slept = true;
-			n = cq_count(q, inflight);
-			if (n >= want) {
-				/*
-				 * Overslept, or just in time. While commands
-				 * were left in flight the count is a rate
-				 * sample; when all completed it only bounds
-				 * the time from above: shorten the estimate.
-				 */
-				if (n < inflight)
-					w->cmpl_ns = ewma(w->cmpl_ns, (t - t0) / (n - n0));
-				else
-					w->cmpl_ns -= w->cmpl_ns / 8;
-				goto out;
-			}
+	if (w->mode == NVMEP2P_WAIT_HYBRID)
+		expect = expected(w, want);
+	if (expect > w->late_ns + WAIT_SLEEP_MIN_NS) {
+		/* Sleep through what is expected to be empty. */
+		nap = expect - w->late_ns;
+		if (nap > WAIT_SLEEP_MAX_NS)
+			nap = WAIT_SLEEP_MAX_NS;
+		if (nap > deadline - t0)
+			nap = deadline - t0;
+		sleep_ns(nap);
+		t = now_ns();
+		w->sleeps++;
+		w->sleep_ns_total += t - t0;
+		w->late_ns = ewma(w->late_ns, t - t0 > nap ? t - t0 - nap : 0);
+		n = cq_count(q, want);
+		if (n >= want) {
+			overslept(w, want);
+			goto out;
 		}
 	}
-	spin_until = t + (expect ? expect + WAIT_SPIN_SLACK_NS : WAIT_FIRST_SPIN_NS);
+	/* Poll a little past the expected time; then it is late. */
+	spin_until = t + (expect ? expect / 4 + WAIT_SPIN_SLACK_NS : WAIT_FIRST_SPIN_NS);
 	for (;;) {
 		if (cq_posted(q, want - 1)) {
 			n = want;
@@ -1031,15 +1078,12 @@ int nvmep2p_queue_wait(struct nvmep2p_queue *q, struct nvmep2p_wait *w,
 		n = cq_count(q, want);
 		if (n >= min)
 			break;
-		nap = w->cmpl_ns ? w->cmpl_ns / 2 : WAIT_SLEEP_DEFAULT_NS;
+		nap = expect ? expect / 8 : WAIT_SLEEP_DEFAULT_NS;
 		if (nap < WAIT_SLEEP_MIN_NS)
 			nap = WAIT_SLEEP_MIN_NS;
 		if (nap > deadline - t)
 			nap = deadline - t;
-		sleep_ns(nap);
-		w->sleeps++;
-		w->sleep_ns_total += nap;
-		slept = true;
+		sleep_for(w, nap);
 		continue;
 pause:
 		switch (w->mode) {
@@ -1047,10 +1091,7 @@ pause:
 			sched_yield();
 			break;
 		case NVMEP2P_WAIT_SLEEP:
-			nap = w->sleep_ns ? w->sleep_ns : WAIT_SLEEP_DEFAULT_NS;
-			sleep_ns(nap);
-			w->sleeps++;
-			w->sleep_ns_total += nap;
+			sleep_for(w, w->sleep_ns ? w->sleep_ns : WAIT_SLEEP_DEFAULT_NS);
 			break;
 		default:
 #if defined(__x86_64__) || defined(__i386__)
@@ -1062,12 +1103,14 @@ pause:
 		}
 	}
 	t = now_ns();
-	if (w->mode == NVMEP2P_WAIT_HYBRID && n > n0) {
-		/* Seen arriving while polling: a sample of its own. */
-		uint64_t sample = (t - t0) / (n - n0);
-
-		w->cmpl_ns = slept && n == inflight && w->cmpl_ns ?
-			w->cmpl_ns - w->cmpl_ns / 8 : ewma(w->cmpl_ns, sample);
+	if (w->mode == NVMEP2P_WAIT_HYBRID && n >= want) {
+		/*
+		 * Seen arriving while polling, or during one of the short
+		 * sleeps of a late wait (at most a quarter of the expected
+		 * wait, or the shortest sleep): the wait's own length, give
+		 * or take that sleep.
+		 */
+		learned(w, want, t - t0);
 	}
 out:
 	w->polls += polls;

@@ -739,13 +739,14 @@ static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
 
 /*
  * Waiting for completions. NVMEP2P_WAIT_HYBRID (0, the default) learns
- * how long completions take to arrive (time per completion, and how much
- * later than asked a sleep ends) and sleeps through the part of the wait
- * it expects to be empty, then polls for the rest, like io_uring's hybrid
- * polling; it falls back to short sleeps when completions are late. SPIN
- * polls without pause, YIELD calls sched_yield() between polls, SLEEP
- * sleeps sleep_ns between polls. Zero the struct to start; the library
- * keeps the learned figures and counters in it.
+ * how long waits take (the time until the completions waited for are
+ * posted, and how much later than asked a sleep ends) and sleeps through
+ * the part of the wait it expects to be empty, then polls for the rest,
+ * like io_uring's hybrid polling; it sleeps a little at a time when the
+ * completions are late. SPIN polls without pause, YIELD calls
+ * sched_yield() between polls, SLEEP sleeps sleep_ns between polls. Zero
+ * the struct to start; the library keeps the learned figures and counters
+ * in it.
  */
 #define NVMEP2P_WAIT_HYBRID	0
 #define NVMEP2P_WAIT_SPIN	1
@@ -756,15 +757,17 @@ struct nvmep2p_wait {
 	unsigned int mode;		/* NVMEP2P_WAIT_* */
 	unsigned int sleep_ns;		/* SLEEP: each sleep (0: 10 us) */
 	/* Learned by HYBRID; 0 until seen. */
-	uint64_t cmpl_ns;		/* time per completion, recently */
+	uint64_t expect_ns;		/* how long a wait for expect_nr took */
 	uint64_t late_ns;		/* how much later than asked sleeps end */
+	uint32_t expect_nr;		/* completions that wait was for */
+	uint32_t reserved0;
 	/* Counters, since zeroed. */
 	uint64_t waits;			/* calls that found too few posted */
 	uint64_t sleeps;		/* sleeps taken */
 	uint64_t polls;			/* empty polls */
 	uint64_t wait_ns;		/* time spent in waits */
 	uint64_t sleep_ns_total;	/* of which asleep */
-	uint64_t reserved[4];
+	uint64_t reserved[3];
 };
 
 /*
