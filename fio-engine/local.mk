@@ -29,9 +29,3 @@ fio_engine_nvmep2p_la_CFLAGS = $(AM_CFLAGS) -std=gnu99
 fio_engine_nvmep2p_la_LDFLAGS = -module -avoid-version -shared
 fio_engine_nvmep2p_la_LIBADD = tools/lib/libnvmep2p.la
 $(fio_engine_nvmep2p_la_OBJECTS): $(fio_engine_stamp)
-
-# The export state of a controller, for the engine's tests and the benchmark.
-check_PROGRAMS += fio-engine/ctrl-state
-fio_engine_ctrl_state_SOURCES = fio-engine/ctrl-state.c
-fio_engine_ctrl_state_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib
-fio_engine_ctrl_state_LDADD = tools/lib/libnvmep2p.la

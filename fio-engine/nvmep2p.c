@@ -22,11 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 /* fio's Makefile derives this from configure's CONFIG_64BIT. */
 #ifndef BITS_PER_LONG
@@ -58,6 +56,7 @@ enum buf_placement {
 };
 
 enum poll_mode {
+	POLL_ADAPTIVE,
 	POLL_SPIN,
 	POLL_YIELD,
 	POLL_SLEEP,
@@ -85,13 +84,14 @@ struct nvmep2p_data {
 	struct nvmep2p_region *pool;	/* PRP lists and DSM ranges */
 	struct io_u **events;		/* completions of the last getevents */
 	struct io_u **pending;		/* queued since the last commit */
+	struct nvmep2p_cmpl *cmpl;	/* what one poll reaps */
+	struct nvmep2p_wait wait;	/* the completion wait's policy and state */
 	unsigned int nr_events;
 	unsigned int nr_pending;
 	unsigned int depth;		/* fio's iodepth */
 	uint64_t lba_mask;
 	size_t max_transfer;		/* bytes, 0: no limit */
-	/* For poll_report: time spent polling an empty CQ, and in total. */
-	unsigned long long wait_ns;
+	/* For poll_report: commands, and the job's start. */
 	unsigned long long commands;
 	struct timespec start;
 };
@@ -165,9 +165,11 @@ static struct fio_option options[] = {
 		.lname	= "Completion polling",
 		.type	= FIO_OPT_STR,
 		.off1	= offsetof(struct nvmep2p_options, poll_mode),
-		.def	= "spin",
+		.def	= "adaptive",
 		.help	= "What to do while waiting for a completion",
 		.posval	= {
+			{ .ival = "adaptive", .oval = POLL_ADAPTIVE,
+			  .help = "Sleep through the time completions are expected to take, then poll; wait for half the commands in flight (libnvmep2p's hybrid wait)" },
 			{ .ival = "spin", .oval = POLL_SPIN,
 			  .help = "Busy-poll the completion queue (no system calls)" },
 			{ .ival = "yield", .oval = POLL_YIELD,
@@ -380,6 +382,7 @@ static void free_data(struct nvmep2p_data *d)
 	nvmep2p_ctrl_close(d->ctrl);
 	free(d->events);
 	free(d->pending);
+	free(d->cmpl);
 	free(d);
 }
 
@@ -401,7 +404,8 @@ static int fio_nvmep2p_init(struct thread_data *td)
 	d->depth = td->o.iodepth;
 	d->events = calloc(d->depth, sizeof(*d->events));
 	d->pending = calloc(d->depth, sizeof(*d->pending));
-	if (!d->events || !d->pending) {
+	d->cmpl = calloc(d->depth, sizeof(*d->cmpl));
+	if (!d->events || !d->pending || !d->cmpl) {
 		free_data(d);
 		return 1;
 	}
@@ -455,6 +459,17 @@ static int fio_nvmep2p_init(struct thread_data *td)
 	       name, nvmep2p_queue_qid(d->q), params.depth,
 	       sq_placement_name[o->sq_placement],
 	       buf_placement_name[o->buf_placement]);
+	static const unsigned int wait_mode[] = {
+		[POLL_ADAPTIVE] = NVMEP2P_WAIT_HYBRID,
+		[POLL_SPIN] = NVMEP2P_WAIT_SPIN,
+		[POLL_YIELD] = NVMEP2P_WAIT_YIELD,
+		[POLL_SLEEP] = NVMEP2P_WAIT_SLEEP,
+	};
+	d->wait.mode = wait_mode[o->poll_mode];
+	d->wait.sleep_ns = o->poll_sleep_us * 1000U;
+	/* Sleeps as asked, not 50 us late (the default timer slack). */
+	if (o->poll_mode == POLL_ADAPTIVE || o->poll_mode == POLL_SLEEP)
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	fio_gettime(&d->start, NULL);
 	td->io_ops_data = d;
 	return 0;
@@ -474,10 +489,17 @@ static void fio_nvmep2p_cleanup(struct thread_data *td)
 		return;
 	if (o->poll_report) {
 		life_ns = ntime_since_now(&d->start);
-		log_info(ENGINE ": %s qid %u: %llu commands; polling an empty completion queue took %.1f%% of the job's %.3f s\n",
+		unsigned long long polled = d->wait.wait_ns > d->wait.sleep_ns_total ?
+			d->wait.wait_ns - d->wait.sleep_ns_total : 0;
+
+		log_info(ENGINE ": %s qid %u: %llu commands; polling an empty completion queue took %.1f%% of the job's %.3f s, sleeping %.1f%% (%llu waits, %llu sleeps, last learned wait %.1f us for %u completions)\n",
 			 nvmep2p_ctrl_name(d->ctrl), nvmep2p_queue_qid(d->q),
-			 d->commands, life_ns ? 100.0 * d->wait_ns / life_ns : 0.0,
-			 life_ns / 1e9);
+			 d->commands, life_ns ? 100.0 * polled / life_ns : 0.0,
+			 life_ns / 1e9,
+			 life_ns ? 100.0 * d->wait.sleep_ns_total / life_ns : 0.0,
+			 (unsigned long long)d->wait.waits,
+			 (unsigned long long)d->wait.sleeps, d->wait.expect_ns / 1e3,
+			 d->wait.expect_nr);
 		log_info_flush();	/* a job process may end without flushing */
 	}
 	free_data(d);
@@ -523,41 +545,14 @@ static enum fio_q_status complete_now(struct io_u *io_u, int error)
 	return FIO_Q_COMPLETED;
 }
 
-/*
- * Copy a command built in ordinary memory to its SQ slot with 16-byte
- * stores. With the SQ in the CMB every store is a posted PCIe write (under
- * emulation, a trap into the device model): four full stores cost less
- * than one per field, as the prep helpers would do in place. The store
- * fence of nvmep2p_queue_submit() orders them before the doorbell.
- */
-static void sqe_publish(struct nvmep2p_sqe *slot, const struct nvmep2p_sqe *cmd)
-{
-#ifdef __SSE2__
-	const __m128i *src = (const __m128i *)cmd;
-	__m128i *dst = (__m128i *)slot;
-
-	_mm_storeu_si128(dst, _mm_loadu_si128(src));
-	_mm_storeu_si128(dst + 1, _mm_loadu_si128(src + 1));
-	_mm_storeu_si128(dst + 2, _mm_loadu_si128(src + 2));
-	_mm_storeu_si128(dst + 3, _mm_loadu_si128(src + 3));
-#else
-	volatile uint64_t *dst = (volatile uint64_t *)slot;
-	const uint64_t *src = (const uint64_t *)cmd;
-	unsigned int i;
-
-	for (i = 0; i < sizeof(*cmd) / sizeof(*src); i++)
-		dst[i] = src[i];
-#endif
-}
-
 static enum fio_q_status fio_nvmep2p_queue(struct thread_data *td,
 					   struct io_u *io_u)
 {
 	struct nvmep2p_options *o = td->eo;
 	struct nvmep2p_data *d = td->io_ops_data;
-	struct nvmep2p_prp_list list, *lp;
-	struct nvmep2p_sqe *sqe, cmd;
-	uint64_t bus, slba, prp1, prp2;
+	struct nvmep2p_sqe cmd;
+	uint64_t bus, slba, prp1, prp2, range_bus;
+	void *range;
 	uint32_t nlb;
 	int ret;
 
@@ -585,60 +580,46 @@ static enum fio_q_status fio_nvmep2p_queue(struct thread_data *td,
 	slba = io_u->offset >> d->ns.lba_shift;
 	nlb = io_u->xfer_buflen >> d->ns.lba_shift;
 
-	sqe = nvmep2p_queue_get_sqe(d->q);
-	if (!sqe)
-		return FIO_Q_BUSY;
-
 	/*
-	 * The command's own memory for a PRP list or DSM range, in the pool
-	 * (none when the controller sets no transfer limit: then only
-	 * transfers of up to two pages work, and no trim).
+	 * The command is built here, in ordinary memory; the library copies
+	 * it whole to the SQ tail and gives it its CID. A PRP list or DSM
+	 * range goes to the pool slot of the command the next push takes
+	 * (none without a transfer limit: then only transfers of up to two
+	 * pages work, and no trim).
 	 */
-	lp = nvmep2p_queue_cmd_mem(d->q, sqe, &list.addr, &list.bus_addr,
-				   &list.size) ? NULL : &list;
 	switch (io_u->ddir) {
 	case DDIR_READ:
 	case DDIR_WRITE:
 		bus = d->bufs->bus_addr +
 			((char *)io_u->xfer_buf - (char *)d->bufs->addr);
-		ret = nvmep2p_prp_fill(bus, io_u->xfer_buflen, d->max_transfer,
-				       lp, &prp1, &prp2);
+		ret = nvmep2p_queue_next_prps(d->q, bus, io_u->xfer_buflen,
+					      &prp1, &prp2);
 		if (!ret)
 			ret = nvmep2p_prep_rw(&cmd, io_u->ddir == DDIR_READ ?
 					      NVMEP2P_OP_READ : NVMEP2P_OP_WRITE,
 					      o->nsid, slba, nlb, 0, prp1, prp2);
 		break;
 	case DDIR_TRIM:
-		ret = -ENOSPC;
-		if (!lp)
+		ret = nvmep2p_queue_next_cmd_mem(d->q, &range, &range_bus, NULL);
+		if (ret)
 			break;
-		nvmep2p_dsm_range_set(list.addr, slba, nlb);
+		nvmep2p_dsm_range_set(range, slba, nlb);
 		ret = nvmep2p_prep_dsm(&cmd, o->nsid, 1, NVMEP2P_DSM_AD,
-				       list.bus_addr, 0);
+				       range_bus, 0);
 		break;
 	default:
 		nvmep2p_prep_flush(&cmd, o->nsid);
 		ret = 0;
 		break;
 	}
-	if (ret)
-		goto fail;
-	cmd.cid = htole16(nvmep2p_sqe_cid(d->q, sqe));
-	sqe_publish(sqe, &cmd);
-	nvmep2p_sqe_set_data(d->q, sqe, io_u);
+	if (!ret)
+		ret = nvmep2p_queue_push_cmd(d->q, &cmd, io_u);
+	if (ret == -EBUSY)
+		return FIO_Q_BUSY;
+	if (ret < 0)
+		return complete_now(io_u, -ret);
 	d->pending[d->nr_pending++] = io_u;
 	return FIO_Q_QUEUED;
-
-fail:
-	/*
-	 * Not expected after the checks above. The slot is taken: it becomes
-	 * a Flush with no io_u, which the next doorbell sends, and the io_u
-	 * fails right away.
-	 */
-	nvmep2p_prep_flush(&cmd, o->nsid);
-	cmd.cid = htole16(nvmep2p_sqe_cid(d->q, sqe));
-	sqe_publish(sqe, &cmd);
-	return complete_now(io_u, -ret);
 }
 
 /* One doorbell write for everything queued since the last commit. */
@@ -710,24 +691,14 @@ static void lost_in_reset(void *data, void *arg)
 /* Reap what the controller posted, up to max events in d->events. */
 static int reap(struct nvmep2p_data *d, unsigned int max)
 {
-	struct nvmep2p_cqe *cqe;
-	struct io_u *io_u;
-	int ret, status;
+	int n, i;
 
-	while (d->nr_events < max) {
-		ret = nvmep2p_queue_peek_cqe(d->q, &cqe);
-		if (ret == -EAGAIN)
-			return 0;
-		if (ret)
-			return ret;
-		io_u = nvmep2p_cqe_get_data(d->q, cqe);
-		status = nvmep2p_cqe_status(cqe);
-		nvmep2p_queue_cqe_seen(d->q, cqe);
-		if (io_u)
-			finish_io_u(d, io_u, status);
-	}
-	nvmep2p_queue_ring_cq(d->q);
-	return 0;
+	if (d->nr_events >= max)
+		return 0;
+	n = nvmep2p_queue_poll(d->q, d->cmpl, max - d->nr_events);
+	for (i = 0; i < n; i++)
+		finish_io_u(d, d->cmpl[i].data, nvmep2p_cmpl_status(&d->cmpl[i]));
+	return n < 0 ? n : 0;
 }
 
 /*
@@ -766,16 +737,17 @@ static int fio_nvmep2p_getevents(struct thread_data *td, unsigned int min,
 	struct nvmep2p_options *o = td->eo;
 	struct nvmep2p_data *d = td->io_ops_data;
 	unsigned long long timeout_ns = 0, stall_ns, waited = 0, checked = 0;
-	struct timespec wait_start, nap;
-	unsigned int spins = 0, stale = 0;
+	unsigned int stale = 0, inflight, need, want;
+	struct timespec wait_start;
 	bool waiting = false;
+	uint64_t limit;
 	int ret;
 
 	if (t)
 		timeout_ns = t->tv_sec * 1000000000ULL + t->tv_nsec;
 	stall_ns = o->stall_ms * 1000000ULL;
-	nap.tv_sec = o->poll_sleep_us / 1000000;
-	nap.tv_nsec = (o->poll_sleep_us % 1000000) * 1000L;
+	if (max > d->depth)
+		max = d->depth;
 
 	d->nr_events = 0;
 	for (;;) {
@@ -796,43 +768,57 @@ static int fio_nvmep2p_getevents(struct thread_data *td, unsigned int min,
 			goto out;
 		if (d->nr_events >= min)
 			break;
+		inflight = nvmep2p_queue_inflight(d->q);
+		if (!inflight)
+			break;		/* nothing to wait for */
 
 		/*
-		 * Waiting: fio's clock (the TSC where usable, no system call)
-		 * is read when the wait starts and then every 1024 empty polls.
+		 * Wait in the library. The adaptive mode waits for half the
+		 * commands in flight (at least what fio needs): the controller
+		 * keeps the other half while this thread sleeps, and each
+		 * wake-up reaps and resubmits a batch. The others return as
+		 * soon as fio's minimum is there.
 		 */
 		if (!waiting) {
 			fio_gettime(&wait_start, NULL);
 			waiting = true;
-		}
-		if (!(++spins & 1023)) {
+		} else {
 			waited = ntime_since_now(&wait_start);
-			if (t && waited >= timeout_ns)
-				break;
-			if (waited - checked >= stall_ns) {
-				ret = check_queue(td, d);
-				if (ret)
-					goto out;
-				checked = waited;
-			}
 		}
-		switch (o->poll_mode) {
-		case POLL_YIELD:
-			sched_yield();
+		if (t && waited >= timeout_ns)
 			break;
-		case POLL_SLEEP:
-			nanosleep(&nap, NULL);
-			break;
-		default:
-			nop;	/* fio's cpu_relax() */
-			break;
+		if (waited - checked >= stall_ns) {
+			ret = check_queue(td, d);
+			if (ret)
+				goto out;
+			checked = waited;
+			continue;
+		}
+		need = min - d->nr_events;
+		if (need > inflight)
+			need = inflight;
+		want = need;
+		if (o->poll_mode == POLL_ADAPTIVE) {
+			want = inflight / 2;
+			if (want > max - d->nr_events)
+				want = max - d->nr_events;
+			if (want < need)
+				want = need;
+		}
+		limit = stall_ns - (waited - checked);
+		if (t && timeout_ns - waited < limit)
+			limit = timeout_ns - waited;
+		ret = nvmep2p_queue_wait(d->q, &d->wait, need, want, limit);
+		if (ret < 0 && ret != -ETIMEDOUT && ret != -ESTALE) {
+			log_err(ENGINE ": %s qid %u: waiting for completions: %s\n",
+				nvmep2p_ctrl_name(d->ctrl), nvmep2p_queue_qid(d->q),
+				strerror(-ret));
+			td_verror(td, -ret, "nvmep2p getevents");
+			goto out;
 		}
 	}
-	nvmep2p_queue_ring_cq(d->q);
 	ret = d->nr_events;
 out:
-	if (waiting)
-		d->wait_ns += ntime_since_now(&wait_start);
 	return ret;
 }
 

@@ -68,7 +68,9 @@ is "$exported" "$decls" "exported symbols are the header's out-of-line functions
 is "$mapped" "$decls" "the version script lists exactly those"
 ok "symbols carry version LIBNVMEP2P_0.1" \
 	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_ctrl_open@@LIBNVMEP2P_0.1'"
-is "$(echo "$decls" | wc -l)" 26 "the header declares 26 out-of-line functions"
+ok "the whole-command and wait functions carry LIBNVMEP2P_0.2" \
+	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_queue_wait@@LIBNVMEP2P_0.2'"
+is "$(echo "$decls" | wc -l)" 29 "the header declares 29 out-of-line functions"
 
 missing= bad=
 for f in $decls $inlines; do

@@ -811,6 +811,108 @@ static void test_api_errors(void)
 	       "cmd_mem(NULL) is EINVAL");
 }
 
+/* The whole-command path: push_cmd(s), poll and wait on rings in memory. */
+static void test_push_poll(void)
+{
+	struct nvmep2p_sqe cmd, cmds[4];
+	struct nvmep2p_cmpl c[8];
+	struct nvmep2p_wait w = { .mode = NVMEP2P_WAIT_SPIN };
+	void *data[4] = { &c[0], &c[1], &c[2], &c[3] };
+	struct fake f;
+	int cid, i, n;
+
+	fake_init(&f, 4, 0);
+	memset(&cmd, 0xff, sizeof(cmd));	/* its CID field is ignored */
+	nvmep2p_prep_read(&cmd, 1, 0x123456789ULL, 8, 0x1000, 0);
+	cid = nvmep2p_queue_push_cmd(f.q, &cmd, &f);
+	result(cid >= 0 && le16toh(f.sq[0].cid) == cid && f.sq[0].opcode == NVMEP2P_OP_READ &&
+	       le32toh(f.sq[0].cdw10) == 0x23456789 && le32toh(f.sq[0].cdw11) == 1 &&
+	       le64toh(f.sq[0].prp1) == 0x1000 && le32toh(f.sq[0].cdw12) == 7,
+	       "push_cmd copies the command to the tail with the CID it returns");
+	result(f.sq_db == DB_UNTOUCHED, "push_cmd rings no doorbell");
+	is_int(nvmep2p_queue_submit(f.q), 1, "submit hands the pushed command over");
+	is_int(nvmep2p_queue_poll(f.q, c, 8), 0, "poll with nothing posted is 0");
+	is_int(nvmep2p_queue_wait(f.q, &w, 1, 1, 1000000), -ETIMEDOUT,
+	       "wait with nothing posted times out");
+	fake_fetch(&f);
+	fake_complete(&f, (uint16_t)cid, NVMEP2P_STATUS_LBA_RANGE, 1, QID);
+	is_int(nvmep2p_queue_wait(f.q, &w, 1, 1, 0), 1, "wait sees the posted entry");
+	n = nvmep2p_queue_poll(f.q, c, 8);
+	result(n == 1 && c[0].data == &f && c[0].cid == cid &&
+	       nvmep2p_cmpl_status(&c[0]) == NVMEP2P_STATUS_LBA_RANGE,
+	       "poll reports data, CID and status");
+	is_int(f.cq_db, 1, "poll rings the CQ head doorbell");
+	is_int(nvmep2p_queue_inflight(f.q), 0, "the CID is free again");
+
+	/* A batch: as many as fit (depth 4 holds 3), in order. */
+	for (i = 0; i < 4; i++)
+		nvmep2p_prep_flush(&cmds[i], 1);
+	is_int(nvmep2p_queue_push_cmds(f.q, cmds, data, 4), 3, "push_cmds pushes what fits");
+	is_int(nvmep2p_queue_push_cmd(f.q, &cmd, NULL), -EBUSY, "push_cmd on a full queue is EBUSY");
+	is_int(nvmep2p_queue_push_cmds(f.q, cmds, data, 1), 0, "push_cmds on a full queue is 0");
+	nvmep2p_queue_submit(f.q);
+	/* Completed in reverse. */
+	{
+		int cids[3];
+
+		for (i = 0; i < 3; i++)
+			cids[i] = fake_fetch(&f);
+		for (i = 3; i-- > 0; )
+			fake_complete(&f, (uint16_t)cids[i], 0, (uint16_t)f.sq_head, QID);
+	}
+	is_int(nvmep2p_queue_wait(f.q, &w, 1, 3, 0), 3, "wait for 3 sees 3");
+	n = nvmep2p_queue_poll(f.q, c, 2);
+	result(n == 2 && c[0].data == data[2] && c[1].data == data[1],
+	       "poll stops at max, in posted order");
+	n = nvmep2p_queue_poll(f.q, c, 8);
+	result(n == 1 && c[0].data == data[0] && nvmep2p_queue_inflight(f.q) == 0,
+	       "the next poll takes the rest across the ring's end");
+	result(f.q->cq_phase == 0, "the CQ phase flipped at the wrap");
+
+	/* Strays and stale entries, as peek/seen. */
+	fake_complete(&f, 2, 0, (uint16_t)f.sq_head, QID);	/* not in flight */
+	is_int(nvmep2p_queue_poll(f.q, c, 8), 0, "a stray entry is consumed, not reported");
+	is_int((int)f.q->spurious, 1, "and counted spurious");
+	fake_complete(&f, 0, 0, 0, QID + 1);
+	is_int(nvmep2p_queue_poll(f.q, c, 8), -ESTALE, "an entry of another queue is ESTALE");
+	nvmep2p_queue_push_cmd(f.q, &cmd, NULL);
+	is_int(nvmep2p_queue_wait(f.q, &w, 1, 1, 0), -ESTALE, "wait reports it too");
+	is_int(nvmep2p_queue_wait(f.q, &w, 2, 1, 0), -EINVAL, "wait with min above want is EINVAL");
+	is_int(nvmep2p_queue_wait(f.q, &w, 2, 2, 0), -EINVAL,
+	       "wait for more than are in flight is EINVAL");
+	fake_free(&f);
+
+	/* Hybrid: learns a time per completion. */
+	fake_init(&f, 8, 0);
+	w = (struct nvmep2p_wait){ .mode = NVMEP2P_WAIT_HYBRID };
+	nvmep2p_queue_push_cmd(f.q, &cmd, NULL);
+	nvmep2p_queue_submit(f.q);
+	is_int(nvmep2p_queue_wait(f.q, &w, 1, 1, 200000000), -ETIMEDOUT,
+	       "hybrid wait times out when nothing comes");
+	result(w.waits == 1 && w.sleeps > 0, "having polled, then slept");
+	fake_complete(&f, (uint16_t)fake_fetch(&f), 0, 1, QID);
+	is_int(nvmep2p_queue_wait(f.q, &w, 1, 1, 0), 1, "hybrid wait returns what is posted");
+	fake_free(&f);
+
+	{
+		struct nvmep2p_sqe sq[4];
+		struct nvmep2p_cqe cq[4] = { { 0 } };
+		struct nvmep2p_queue *q;
+		volatile uint32_t db[2];
+
+		nvmep2p__queue_init_mem(4, 1, NULL, cq, &db[0], &db[1], 0, &q);
+		is_int(nvmep2p_queue_push_cmd(q, &cmd, NULL), -EOPNOTSUPP,
+		       "push_cmd without a CPU mapping of the SQ is EOPNOTSUPP");
+		is_int(nvmep2p_queue_push_cmds(q, &cmd, NULL, 1), -EOPNOTSUPP,
+		       "push_cmds too");
+		nvmep2p_queue_destroy(q);
+		nvmep2p__queue_init_mem(4, 1, sq, NULL, &db[0], &db[1], 0, &q);
+		is_int(nvmep2p_queue_poll(q, c, 1), -EOPNOTSUPP,
+		       "poll without a CPU mapping of the CQ is EOPNOTSUPP");
+		nvmep2p_queue_destroy(q);
+	}
+}
+
 int main(void)
 {
 
@@ -819,6 +921,7 @@ int main(void)
 	test_queue_basics();
 	test_queue_stress();
 	test_no_cpu_map();
+	test_push_poll();
 	test_prp_pool();
 	test_status();
 	test_ctrl_names();

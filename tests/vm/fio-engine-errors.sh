@@ -6,19 +6,17 @@
 . "$(dirname "$0")/lib.sh"
 build=${NVMEP2P_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 engine=$build/fio-engine/.libs/nvmep2p.so
-state=$build/fio-engine/ctrl-state
 [ -f "$engine" ] || bail "$engine not built (make builds it)"
-[ -x "$state" ] || bail "$state not built (make check builds it)"
+[ -x "$P2P_NVME" ] || bail "$P2P_NVME built (make builds it)"
 
 cmb=$(ctrl_by_serial $SERIAL_CMB) || bail "controller $SERIAL_CMB present"
 data=$(ctrl_by_serial $SERIAL_DATA) || bail "controller $SERIAL_DATA present"
-reserved=$("$state" "$cmb" | sed -n 's/^queues_reserved=//p')
-diag "$cmb: $("$state" "$cmb" | tr '\n' ' ')"
+reserved=$(p2p_info "$cmb" .queues_reserved)
+diag "$cmb: $(p2p_info "$cmb")"
 
 # exports CTRL: "regions queues_used" of a controller.
 exports() {
-	"$state" "$1" | awk -F= '$1 == "regions" { r = $2 } $1 == "queues_used" { q = $2 }
-		END { print r " " q }'
+	p2p_info "$1" '"\(.regions) \(.queues_used)"'
 }
 
 # refused DESCRIPTION CTRL WANT-REGEX FIO-ARGS...: fio exits non-zero, its

@@ -7,11 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NVMEP2P_BUILDDIR:-$top}
-state=$build/fio-engine/ctrl-state
 export NVMEP2P_ENGINE=$build/fio-engine/.libs/nvmep2p.so
 export NVMEP2P_CTRL=serial:$SERIAL_CMB
 [ -f "$NVMEP2P_ENGINE" ] || bail "$NVMEP2P_ENGINE not built (make builds it)"
-[ -x "$state" ] || bail "$state not built (make check builds it)"
+[ -x "$P2P_NVME" ] || bail "$P2P_NVME built (make builds it)"
 ctrl=$(ctrl_by_serial $SERIAL_CMB) || bail "controller $SERIAL_CMB present"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -28,8 +27,7 @@ for job in "$top"/fio-engine/examples/*.fio; do
 		tap_result 1 "$name.fio: exit $rc, ${summary:-no JSON}"
 		head -20 "$tmp/$name.err" | sed 's/^/#   /'
 	fi
-	is "$("$state" "$ctrl" | awk -F= '$1 == "regions" { r = $2 } $1 == "queues_used" { q = $2 }
-		END { print r " " q }')" "0 0" "$name.fio: no region or queue left on $ctrl"
+	is "$(p2p_info "$ctrl" '"\(.regions) \(.queues_used)"')" "0 0" "$name.fio: no region or queue left on $ctrl"
 done
 
 done_testing

@@ -8,11 +8,10 @@
 . "$(dirname "$0")/lib.sh"
 build=${NVMEP2P_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 engine=$build/fio-engine/.libs/nvmep2p.so
-state=$build/fio-engine/ctrl-state
 [ -f "$engine" ] || bail "$engine not built (make builds it)"
-[ -x "$state" ] || bail "$state not built (make check builds it)"
+[ -x "$P2P_NVME" ] || bail "$P2P_NVME built (make builds it)"
 ctrl=$(ctrl_by_serial $SERIAL_CMB) || bail "controller $SERIAL_CMB present"
-reserved=$("$state" "$ctrl" | sed -n 's/^queues_reserved=//p')
+reserved=$(p2p_info "$ctrl" .queues_reserved)
 [ "${reserved:-0}" -gt 0 ] || bail "$ctrl has queues reserved for export (nvme.p2p_queues)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -37,7 +36,7 @@ for sq in cmb host; do
 	fio_pid=$!
 	# The job's queue is there once the controller counts it.
 	for _ in $(seq 100); do
-		[ "$("$state" "$ctrl" | sed -n 's/^queues_used=//p')" = 1 ] && break
+		[ "$(p2p_info "$ctrl" .queues_used)" = 1 ] && break
 		sleep 0.1
 	done
 	sleep 1
@@ -59,8 +58,7 @@ for sq in cmb host; do
 	if [ "$rc" != 0 ] || [ "$lost" != 1 ]; then
 		head -20 "$tmp/$name.err" | sed 's/^/#   /'
 	fi
-	is "$("$state" "$ctrl" | awk -F= '$1 == "regions" { r = $2 } $1 == "queues_used" { q = $2 }
-		END { print r " " q }')" "0 0" "$name: no region or queue left on $ctrl"
+	is "$(p2p_info "$ctrl" '"\(.regions) \(.queues_used)"')" "0 0" "$name: no region or queue left on $ctrl"
 done
 
 done_testing

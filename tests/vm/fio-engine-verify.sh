@@ -9,13 +9,12 @@
 . "$(dirname "$0")/lib.sh"
 build=${NVMEP2P_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 engine=$build/fio-engine/.libs/nvmep2p.so
-state=$build/fio-engine/ctrl-state
 [ -f "$engine" ] || bail "$engine not built (make builds it)"
-[ -x "$state" ] || bail "$state not built (make check builds it)"
+[ -x "$P2P_NVME" ] || bail "$P2P_NVME built (make builds it)"
 
 ctrl=$(ctrl_by_serial $SERIAL_CMB) || bail "controller $SERIAL_CMB present"
 ns=$(ns_of_ctrl "$ctrl") || bail "$ctrl has a namespace"
-reserved=$("$state" "$ctrl" | sed -n 's/^queues_reserved=//p')
+reserved=$(p2p_info "$ctrl" .queues_reserved)
 [ "${reserved:-0}" -gt 0 ] || bail "$ctrl has queues reserved for export (nvme.p2p_queues)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,8 +44,7 @@ passed() {
 }
 
 nothing_exported() {
-	is "$("$state" "$ctrl" | awk -F= '$1 == "regions" { r = $2 } $1 == "queues_used" { q = $2 }
-		END { print r " " q }')" "0 0" "$1: no region or queue left on $ctrl"
+	is "$(p2p_info "$ctrl" '"\(.regions) \(.queues_used)"')" "0 0" "$1: no region or queue left on $ctrl"
 }
 
 # verify_job NAME ARGS...: a write+verify job, 8 MiB unless ARGS say else.
@@ -70,6 +68,8 @@ verify_job sq-host-buf-cmb --sq_placement=host --buf_placement=cmb \
 	--rw=randwrite --bsrange=4k-128k --iodepth=4 --verify=md5 --offset=64M
 verify_job sq-cmb-buf-cmb --sq_placement=cmb --buf_placement=cmb \
 	--rw=write --bs=128k --iodepth=8 --verify=sha256 --offset=128M
+verify_job poll-spin --poll_mode=spin --rw=randwrite --bs=4k --iodepth=16 \
+	--verify=crc32c --offset=352M
 verify_job poll-yield --poll_mode=yield --rw=randwrite --bs=8k --iodepth=32 \
 	--verify=crc32c --offset=192M
 verify_job poll-sleep --poll_mode=sleep --poll_sleep_us=20 --rw=randwrite --bs=16k \

@@ -52,3 +52,11 @@ cmbsz_of_ctrl() {
 	nvme show-regs "/dev/$1" -o json 2>/dev/null | jq -r '.cmbsz // empty'
 }
 
+# The nvme-cli the tree builds, with the "nvme p2p" plugin.
+P2P_NVME=${NVMEP2P_BUILDDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tools/nvme-cli/nvme
+
+# p2p_info nvmeN [JQ-FILTER]: a controller's export state, "nvme p2p info
+# -o json" through jq -r (default filter: the whole object on one line).
+p2p_info() {
+	"$P2P_NVME" p2p info "/dev/$1" -o json | jq -r "${2:-tojson}"
+}

@@ -10,7 +10,7 @@ tools_lib_libnvmep2p_la_SOURCES = tools/lib/nvmep2p.c tools/lib/status.c \
 	tools/lib/nvmep2p-private.h
 tools_lib_libnvmep2p_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBNVME_CFLAGS)
 tools_lib_libnvmep2p_la_LIBADD = $(LIBNVME_LIBS)
-tools_lib_libnvmep2p_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
+tools_lib_libnvmep2p_la_LDFLAGS = -version-info 1:0:1 -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/tools/lib/libnvmep2p.map
 EXTRA_tools_lib_libnvmep2p_la_DEPENDENCIES = tools/lib/libnvmep2p.map
 
@@ -25,6 +25,7 @@ pkgconfig_DATA += tools/lib/libnvmep2p.pc
 man_MANS += $(nvmep2p_man_pages)
 nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_consume_fence.3 \
+	tools/lib/man/nvmep2p_cmpl_status.3 \
 	tools/lib/man/nvmep2p_cqe_dnr.3 \
 	tools/lib/man/nvmep2p_cqe_get_data.3 \
 	tools/lib/man/nvmep2p_cqe_status.3 \
@@ -57,9 +58,14 @@ nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_queue_fd.3 \
 	tools/lib/man/nvmep2p_queue_get_sqe.3 \
 	tools/lib/man/nvmep2p_queue_inflight.3 \
+	tools/lib/man/nvmep2p_queue_next_cmd_mem.3 \
+	tools/lib/man/nvmep2p_queue_next_prps.3 \
 	tools/lib/man/nvmep2p_queue_info.3 \
 	tools/lib/man/nvmep2p_queue_peek_cqe.3 \
+	tools/lib/man/nvmep2p_queue_poll.3 \
 	tools/lib/man/nvmep2p_queue_prp_pool_bytes.3 \
+	tools/lib/man/nvmep2p_queue_push_cmd.3 \
+	tools/lib/man/nvmep2p_queue_push_cmds.3 \
 	tools/lib/man/nvmep2p_queue_qid.3 \
 	tools/lib/man/nvmep2p_queue_reap.3 \
 	tools/lib/man/nvmep2p_queue_resync.3 \
@@ -68,6 +74,7 @@ nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_queue_sq_doorbell.3 \
 	tools/lib/man/nvmep2p_queue_sq_map.3 \
 	tools/lib/man/nvmep2p_queue_submit.3 \
+	tools/lib/man/nvmep2p_queue_wait.3 \
 	tools/lib/man/nvmep2p_region_create.3 \
 	tools/lib/man/nvmep2p_region_destroy.3 \
 	tools/lib/man/nvmep2p_sqe_cid.3 \
@@ -93,3 +100,12 @@ tests_vm_lib_queue_CPPFLAGS = $(KSELFTEST_CPPFLAGS) -I$(top_srcdir)/tools/lib $(
 $(tests_vm_lib_queue_OBJECTS): $(kselftest_header)
 tests_vm_lib_queue_LDADD = tools/lib/libnvmep2p.la $(LIBNVME_LIBS)
 tests_vm_lib_queue_LDFLAGS = -no-install
+
+# The data path's cost per I/O against a software controller (make
+# bench-overhead, tests/host/lib-overhead.sh). Built with the library's
+# sources and flags, like the unit test, to reach nvmep2p__queue_init_mem.
+noinst_PROGRAMS += tools/lib/bench/nvmep2p-overhead
+tools_lib_bench_nvmep2p_overhead_SOURCES = tools/lib/bench/overhead.c \
+	tools/lib/nvmep2p.c tools/lib/status.c
+tools_lib_bench_nvmep2p_overhead_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib $(LIBNVME_CFLAGS)
+tools_lib_bench_nvmep2p_overhead_LDADD = $(LIBNVME_LIBS)

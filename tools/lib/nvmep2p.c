@@ -14,7 +14,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <nvme/ioctl.h>
 #include <nvme/util.h>
@@ -382,6 +384,7 @@ int nvmep2p__queue_init_mem(uint32_t depth, uint16_t qid, void *sq, void *cq,
 	q->cq = cq;
 	q->sq_db = sq_db;
 	q->cq_db = cq_db;
+	q->sq_cpu = sq && sq_db;
 	q->qid = qid;
 	q->priv->max_transfer = max_transfer;
 	q->priv->info.qid = qid;
@@ -497,6 +500,7 @@ int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
 		q->sq_db = (volatile uint32_t *)(db + info.sq_db_offset);
 		q->cq_db = (volatile uint32_t *)(db + info.cq_db_offset);
 	}
+	q->sq_cpu = q->sq && q->sq_db;
 	nvmep2p__queue_reset_rings(q, NULL, NULL);
 	*out = q;
 	return 0;
@@ -793,4 +797,303 @@ int nvmep2p_queue_set_prps(struct nvmep2p_queue *q, struct nvmep2p_sqe *sqe,
 	sqe->prp1 = nvmep2p_le64(prp1);
 	sqe->prp2 = nvmep2p_le64(prp2);
 	return 0;
+}
+
+/* The CID the next push_cmd takes (the top of the free stack), or -1. */
+static int next_cid(const struct nvmep2p_queue *q)
+{
+	uint32_t next = q->sq_tail + 1 == q->depth ? 0 : q->sq_tail + 1;
+
+	if (!q->cid_nr_free || next == q->sq_head)
+		return -1;
+	return q->cid_free[q->cid_nr_free - 1];
+}
+
+int nvmep2p_queue_next_cmd_mem(struct nvmep2p_queue *q, void **addr,
+			       uint64_t *bus_addr, size_t *size)
+{
+	int cid;
+
+	if (!q || !addr || !bus_addr)
+		return -EINVAL;
+	cid = next_cid(q);
+	if (cid < 0)
+		return -EBUSY;
+	if (!q->priv->pool)
+		return -ENOSPC;
+	*addr = q->priv->pool + (size_t)cid * q->priv->pool_slot;
+	*bus_addr = q->priv->pool_bus + (uint64_t)cid * q->priv->pool_slot;
+	if (size)
+		*size = q->priv->pool_slot;
+	return 0;
+}
+
+int nvmep2p_queue_next_prps(struct nvmep2p_queue *q, uint64_t addr,
+			    size_t len, uint64_t *prp1, uint64_t *prp2)
+{
+	struct nvmep2p_prp_list list = { 0 }, *lp = NULL;
+	int ret;
+
+	if (!q || !prp1 || !prp2)
+		return -EINVAL;
+	/* One or two pages need no list: no pool, no free CID needed. */
+	if (len > 2 * NVMEP2P_PAGE_SIZE || !len ||
+	    (addr & PRP_PAGE_MASK) + len > 2 * NVMEP2P_PAGE_SIZE) {
+		ret = nvmep2p_queue_next_cmd_mem(q, &list.addr, &list.bus_addr,
+						 &list.size);
+		if (ret == -EBUSY)
+			return ret;
+		if (!ret)
+			lp = &list;
+	}
+	return nvmep2p_prp_fill(addr, len, q->priv->max_transfer, lp, prp1, prp2);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Waiting for completions                                                 */
+/* ---------------------------------------------------------------------- */
+
+#define WAIT_SLEEP_DEFAULT_NS	10000ULL	/* SLEEP without sleep_ns */
+#define WAIT_SLEEP_MIN_NS	2000ULL		/* shorter: poll instead */
+#define WAIT_SLEEP_MAX_NS	10000000ULL	/* one sleep at most 10 ms */
+#define WAIT_FIRST_SPIN_NS	50000ULL	/* poll this long to learn */
+#define WAIT_SPIN_SLACK_NS	20000ULL	/* poll past the expected time */
+#define WAIT_CLOCK_POLLS	32		/* read the clock every N polls */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ULL),
+		.tv_nsec = (long)(ns % 1000000000ULL),
+	};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Is entry k (0-based) after the CQ head posted? */
+static bool cq_posted(const struct nvmep2p_queue *q, uint32_t k)
+{
+	uint32_t i = q->cq_head + k;
+	unsigned int phase = q->cq_phase;
+
+	if (i >= q->depth) {
+		i -= q->depth;
+		phase ^= 1;
+	}
+	return (nvmep2p_le16(*(const volatile uint16_t *)&q->cq[i].status) & 1) ==
+		phase;
+}
+
+/* How many entries from the head on are posted, up to limit: the
+ * controller posts in ring order, so they are a prefix (binary search). */
+static uint32_t cq_count(const struct nvmep2p_queue *q, uint32_t limit)
+{
+	uint32_t lo = 0, hi = limit;	/* lo posted for sure, hi at most */
+
+	if (!limit || !cq_posted(q, 0))
+		return 0;
+	if (cq_posted(q, limit - 1))
+		return limit;
+	lo = 1;
+	hi = limit - 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (cq_posted(q, mid - 1))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/*
+ * How long a wait takes, updated with a sample. Completion times under
+ * load have a long tail (a stalled controller, a descheduled host thread);
+ * sleeping for their mean would often sleep past completions that came
+ * early. The estimate follows a low quantile instead: it moves a quarter
+ * of the way down to a shorter sample, a sixteenth of the way up to a
+ * longer one (counted at most twice the estimate).
+ */
+static uint64_t learn(uint64_t avg, uint64_t sample)
+{
+	if (!avg)
+		return sample ? sample : 1;
+	if (sample < avg)
+		return avg - (avg - sample) / 4;
+	if (sample > 2 * avg)
+		sample = 2 * avg;
+	return avg + (sample - avg) / 16;
+}
+
+/* Moving average of how late sleeps end. */
+static uint64_t ewma(uint64_t avg, uint64_t sample)
+{
+	return avg - avg / 4 + sample / 4;
+}
+
+/* The learned wait for want completions (scaled from what was learned). */
+static uint64_t expected(const struct nvmep2p_wait *w, uint32_t want)
+{
+	if (!w->expect_ns || !w->expect_nr)
+		return 0;
+	if (want == w->expect_nr)
+		return w->expect_ns;
+	return w->expect_ns * want / w->expect_nr;
+}
+
+/* A wait for want completions took ns. */
+static void learned(struct nvmep2p_wait *w, uint32_t want, uint64_t ns)
+{
+	w->expect_ns = learn(expected(w, want), ns);
+	w->expect_nr = want;
+}
+
+/*
+ * A sleep found the completions already there: the estimate only bounds
+ * the wait from above; it shrinks by an eighth, so that sleeps end just
+ * before the completions arrive and the polling after them sees them come.
+ */
+static void overslept(struct nvmep2p_wait *w, uint32_t want)
+{
+	uint64_t e = expected(w, want);
+
+	w->expect_ns = e - e / 8 ? e - e / 8 : 1;
+	w->expect_nr = want;
+}
+
+static void sleep_for(struct nvmep2p_wait *w, uint64_t ns)
+{
+	uint64_t t = now_ns();
+
+	sleep_ns(ns);
+	w->sleeps++;
+	w->sleep_ns_total += now_ns() - t;
+}
+
+/* The head entry is posted but belongs to another queue (stale rings). */
+static bool head_stale(const struct nvmep2p_queue *q)
+{
+	const struct nvmep2p_cqe *e = &q->cq[q->cq_head];
+
+	nvmep2p_dma_read_fence();
+	return nvmep2p_le16(*(const volatile uint16_t *)&e->sq_id) != q->qid;
+}
+
+int nvmep2p_queue_wait(struct nvmep2p_queue *q, struct nvmep2p_wait *w,
+		       unsigned int min, unsigned int want, uint64_t timeout_ns)
+{
+	uint64_t t0, t, deadline, expect = 0, spin_until, nap;
+	uint32_t inflight, n, polls = 0;
+
+	if (!q || !w)
+		return -EINVAL;
+	if (!q->cq)
+		return -EOPNOTSUPP;
+	inflight = nvmep2p_queue_inflight(q);
+	if (!min || min > want || min > inflight)
+		return -EINVAL;
+	if (want > inflight)
+		want = inflight;
+	n = cq_count(q, want);
+	if (n && head_stale(q))
+		return -ESTALE;
+	if (n >= want)
+		return (int)n;
+
+	w->waits++;
+	t0 = t = now_ns();
+	deadline = timeout_ns ? t0 + timeout_ns : UINT64_MAX;
+	if (w->mode == NVMEP2P_WAIT_HYBRID)
+		expect = expected(w, want);
+	if (expect > w->late_ns + WAIT_SLEEP_MIN_NS) {
+		/* Sleep through what is expected to be empty. */
+		nap = expect - w->late_ns;
+		if (nap > WAIT_SLEEP_MAX_NS)
+			nap = WAIT_SLEEP_MAX_NS;
+		if (nap > deadline - t0)
+			nap = deadline - t0;
+		sleep_ns(nap);
+		t = now_ns();
+		w->sleeps++;
+		w->sleep_ns_total += t - t0;
+		w->late_ns = ewma(w->late_ns, t - t0 > nap ? t - t0 - nap : 0);
+		n = cq_count(q, want);
+		if (n >= want) {
+			overslept(w, want);
+			goto out;
+		}
+	}
+	/* Poll a little past the expected time; then it is late. */
+	spin_until = t + (expect ? expect / 4 + WAIT_SPIN_SLACK_NS : WAIT_FIRST_SPIN_NS);
+	for (;;) {
+		if (cq_posted(q, want - 1)) {
+			n = want;
+			break;
+		}
+		if (++polls % WAIT_CLOCK_POLLS)
+			goto pause;
+		t = now_ns();
+		if (t >= deadline) {
+			n = cq_count(q, want);
+			if (n >= min)
+				break;
+			w->polls += polls;
+			w->wait_ns += t - t0;
+			return -ETIMEDOUT;
+		}
+		if (w->mode != NVMEP2P_WAIT_HYBRID || t < spin_until)
+			goto pause;
+		/* Late: take what is there, or sleep a little at a time. */
+		n = cq_count(q, want);
+		if (n >= min)
+			break;
+		nap = expect ? expect / 8 : WAIT_SLEEP_DEFAULT_NS;
+		if (nap < WAIT_SLEEP_MIN_NS)
+			nap = WAIT_SLEEP_MIN_NS;
+		if (nap > deadline - t)
+			nap = deadline - t;
+		sleep_for(w, nap);
+		continue;
+pause:
+		switch (w->mode) {
+		case NVMEP2P_WAIT_YIELD:
+			sched_yield();
+			break;
+		case NVMEP2P_WAIT_SLEEP:
+			sleep_for(w, w->sleep_ns ? w->sleep_ns : WAIT_SLEEP_DEFAULT_NS);
+			break;
+		default:
+#if defined(__x86_64__) || defined(__i386__)
+			__asm__ __volatile__("pause" ::: "memory");
+#elif defined(__aarch64__)
+			__asm__ __volatile__("yield" ::: "memory");
+#endif
+			break;
+		}
+	}
+	t = now_ns();
+	if (w->mode == NVMEP2P_WAIT_HYBRID && n >= want) {
+		/*
+		 * Seen arriving while polling, or during one of the short
+		 * sleeps of a late wait (at most a quarter of the expected
+		 * wait, or the shortest sleep): the wait's own length, give
+		 * or take that sleep.
+		 */
+		learned(w, want, t - t0);
+	}
+out:
+	w->polls += polls;
+	w->wait_ns += t - t0;
+	if (head_stale(q))
+		return -ESTALE;
+	return (int)n;
 }

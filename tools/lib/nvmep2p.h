@@ -238,7 +238,7 @@ struct nvmep2p_queue {
 	uint32_t cq_head_rung;		/* head last written to the doorbell */
 	uint16_t qid;
 	uint8_t cq_phase;		/* phase tag of a new entry at cq_head */
-	uint8_t reserved0;
+	uint8_t sq_cpu;			/* SQ and SQ doorbell have CPU mappings */
 
 	/* Command identifiers: unique among the commands in flight. */
 	uint32_t cid_nr_free;
@@ -411,6 +411,159 @@ static inline int nvmep2p_queue_submit(struct nvmep2p_queue *q)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Whole commands                                                          */
+/* ---------------------------------------------------------------------- */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NVMEP2P__UNLIKELY(x)	__builtin_expect(!!(x), 0)
+#else
+#define NVMEP2P__UNLIKELY(x)	(x)
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && \
+	(defined(__x86_64__) || defined(__aarch64__))
+/* 16-byte vectors: SSE2 on x86-64, NEON on arm64 (both baseline). */
+typedef uint16_t nvmep2p__v8u16 __attribute__((vector_size(16)));
+typedef uint16_t nvmep2p__v8u16_ua __attribute__((vector_size(16), may_alias,
+						   aligned(1)));
+#define NVMEP2P__VEC16	1
+#endif
+
+/* The last 8 bytes of a CQE, loaded at once (may alias its fields). */
+#if defined(__GNUC__) || defined(__clang__)
+typedef uint64_t nvmep2p__u64_alias __attribute__((may_alias));
+#else
+typedef uint64_t nvmep2p__u64_alias;
+#endif
+
+/*
+ * Copy the 64-byte command cmd (ordinary memory, any alignment) to the SQ
+ * slot dst with full-width stores, its CID replaced by cid on the way (in
+ * a register: the slot is written once, front to back). Four 16-byte
+ * stores where the CPU has them, eight 8-byte ones elsewhere; never a
+ * byte or field at a time, which a write-combined CMB or peer memory
+ * would turn into partial writes.
+ */
+static inline void __nvmep2p_sqe_copy(struct nvmep2p_sqe *dst,
+				     const struct nvmep2p_sqe *cmd, uint16_t cid)
+{
+#ifdef NVMEP2P__VEC16
+	const nvmep2p__v8u16_ua *s = (const nvmep2p__v8u16_ua *)cmd;
+	volatile nvmep2p__v8u16 *d = (volatile nvmep2p__v8u16 *)dst;
+	nvmep2p__v8u16 v0 = s[0], v1 = s[1], v2 = s[2], v3 = s[3];
+
+	v0[1] = nvmep2p_le16(cid);
+	d[0] = v0;
+	d[1] = v1;
+	d[2] = v2;
+	d[3] = v3;
+#else
+	volatile uint64_t *d = (volatile uint64_t *)dst;
+	const uint64_t *s = (const uint64_t *)cmd;
+	uint64_t w0 = s[0];
+	unsigned int i;
+
+	/* CID: bytes 2-3 of the little-endian first quad word. */
+	w0 = nvmep2p_le64((nvmep2p_le64(w0) & ~0xffff0000ULL) |
+			  (uint64_t)cid << 16);
+	d[0] = w0;
+	for (i = 1; i < 8; i++)
+		d[i] = s[i];
+#endif
+}
+
+/*
+ * Put the command cmd, built in ordinary memory (any nvmep2p_prep_*()
+ * builds one), at the SQ tail: the library gives it a free command
+ * identifier, copies it with full-width stores (nvme-pci's
+ * nvme_sq_copy_cmd: the right thing for an SQ in write-combined CMB or
+ * peer memory) and attaches data to it (nvmep2p_cqe_get_data() and
+ * nvmep2p_queue_poll() give it back). cmd's own CID field is ignored.
+ * nvmep2p_queue_submit() rings the doorbell for every command pushed.
+ * Returns the CID, -EBUSY when the queue is full (as get_sqe: depth - 1
+ * in flight, or no SQ slot free as far as the newest CQE says),
+ * -EOPNOTSUPP when the SQ or its doorbell has no CPU mapping.
+ */
+static inline int nvmep2p_queue_push_cmd(struct nvmep2p_queue *q,
+					 const struct nvmep2p_sqe *cmd,
+					 void *data)
+{
+	uint32_t slot = q->sq_tail, next = slot + 1, nr_free = q->cid_nr_free;
+	uint16_t cid;
+
+	if (next == q->depth)
+		next = 0;
+	if (NVMEP2P__UNLIKELY(!nr_free || next == q->sq_head || !q->sq_cpu))
+		return q->sq_cpu ? -EBUSY : -EOPNOTSUPP;
+	cid = q->cid_free[--nr_free];
+	q->cid_nr_free = nr_free;
+	q->cid_data[cid] = data;
+	__nvmep2p_sqe_copy(&q->sq[slot], cmd, cid);
+	q->cid_busy[cid] = 1;
+	q->sq_tail = next;
+	return cid;
+}
+
+/*
+ * Push up to nr commands, cmds[0..nr-1], with data[i] attached to the
+ * i-th (data may be NULL: no data), as many as the queue has room for.
+ * The checks are made once for the batch. Returns how many were pushed
+ * (0 when the queue is full), -EOPNOTSUPP as push_cmd.
+ */
+static inline int nvmep2p_queue_push_cmds(struct nvmep2p_queue *q,
+					  const struct nvmep2p_sqe *cmds,
+					  void *const *data, unsigned int nr)
+{
+	uint32_t tail = q->sq_tail, depth = q->depth;
+	uint32_t room = q->sq_head + depth - tail - 1, nr_free = q->cid_nr_free;
+	struct nvmep2p_sqe *sqe, *sq_end;
+	uint16_t *free_top;
+	uint8_t *cid_busy = q->cid_busy;
+	void **cid_data = q->cid_data;
+	unsigned int i;
+
+	if (NVMEP2P__UNLIKELY(!q->sq_cpu))
+		return -EOPNOTSUPP;
+	if (room >= depth)
+		room -= depth;
+	if (nr > room)
+		nr = room;
+	if (nr > nr_free)
+		nr = nr_free;
+	sqe = q->sq + tail;
+	sq_end = q->sq + depth;
+	free_top = q->cid_free + nr_free;
+	for (i = 0; i < nr; i++) {
+		uint16_t cid = *--free_top;
+
+		cid_data[cid] = data ? data[i] : NULL;
+		cid_busy[cid] = 1;
+		__nvmep2p_sqe_copy(sqe, &cmds[i], cid);
+		if (++sqe == sq_end)
+			sqe = q->sq;
+	}
+	q->cid_nr_free = nr_free - nr;
+	q->sq_tail = (uint32_t)(sqe - q->sq);
+	return (int)nr;
+}
+
+/*
+ * The memory of the command the next push_cmd will take, in the PRP pool
+ * (nvmep2p_queue_attach_prp_pool), for its PRP list or DSM ranges: as
+ * nvmep2p_queue_cmd_mem. -EBUSY when the queue is full, -ENOSPC without a
+ * pool.
+ */
+int nvmep2p_queue_next_cmd_mem(struct nvmep2p_queue *q, void **addr,
+			       uint64_t *bus_addr, size_t *size);
+/*
+ * PRP1 and PRP2 of the command the next push_cmd will take, for a buffer
+ * at controller address addr, len bytes (as nvmep2p_prp_fill with the
+ * queue's largest transfer and, for a list, the command's pool slot).
+ */
+int nvmep2p_queue_next_prps(struct nvmep2p_queue *q, uint64_t addr,
+			    size_t len, uint64_t *prp1, uint64_t *prp2);
+
+/* ---------------------------------------------------------------------- */
 /* Completion                                                              */
 /* ---------------------------------------------------------------------- */
 
@@ -498,6 +651,148 @@ static inline void nvmep2p_queue_cqe_seen(struct nvmep2p_queue *q,
 int nvmep2p_queue_reap(struct nvmep2p_queue *q, struct nvmep2p_cqe *cqes,
 		       void **data, unsigned int max);
 
+/* A completion as nvmep2p_queue_poll() reports it. */
+struct nvmep2p_cmpl {
+	void *data;		/* attached to the command (push_cmd, set_data) */
+	uint16_t cid;		/* host order */
+	uint16_t status;	/* the CQE's status field (host order): decode
+				 * with nvmep2p_cmpl_status() */
+	uint32_t reserved;
+};
+
+/* SCT << 8 | SC of a completion, as nvmep2p_cqe_status(): 0 is success. */
+static inline int nvmep2p_cmpl_status(const struct nvmep2p_cmpl *c)
+{
+	return (c->status >> 1) & 0x7ff;
+}
+
+/*
+ * Reap up to max posted completions into out[]: for each the command's
+ * data, CID and status; their CIDs are free again, the SQ head they report
+ * frees SQ slots, and the CQ head doorbell is written once for all.
+ * Entries that name no command in flight are consumed and counted as
+ * spurious, not reported. Returns how many were reported (0: none
+ * posted), -ESTALE when the entry at the head is not of this queue (rings
+ * re-created by a controller reset: nvmep2p_queue_resync()), -EOPNOTSUPP
+ * without a CPU mapping of the CQ. Each entry is checked with one 8-byte
+ * load of its last half (SQ ID, CID, phase): one snapshot, so the other
+ * fields cannot be older than the phase tag.
+ */
+static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
+				     struct nvmep2p_cmpl *out, unsigned int max)
+{
+	const struct nvmep2p_cqe *e, *end;
+	uint32_t depth = q->depth;
+	uint16_t *free_top = q->cid_free + q->cid_nr_free;
+	uint8_t *cid_busy = q->cid_busy;
+	void **cid_data = q->cid_data;
+	struct nvmep2p_cmpl *o = out;
+	const uint64_t mask = 0xffffULL << 16 | 1ULL << 48;
+	uint64_t match = (uint64_t)q->qid << 16 | (uint64_t)q->cq_phase << 48;
+	uint64_t w = 0;
+	unsigned int left = max;
+
+	if (NVMEP2P__UNLIKELY(!q->cq))
+		return -EOPNOTSUPP;
+	e = q->cq + q->cq_head;
+	end = q->cq + depth;
+	for (; left; left--) {
+		uint32_t cs, cid;
+
+		/* SQ head, SQ ID, CID, status: the controller writes them. */
+		w = nvmep2p_le64(*(const volatile nvmep2p__u64_alias *)&e->sq_head);
+		if ((w & mask) != match)
+			break;
+		cs = (uint32_t)(w >> 32);	/* CID, status */
+		cid = cs & 0xffff;
+		if (NVMEP2P__UNLIKELY(cid >= depth || !cid_busy[cid])) {
+			q->spurious++;
+		} else {
+			cid_busy[cid] = 0;
+			o->data = cid_data[cid];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			o->cid = (uint16_t)cid;
+			o->status = (uint16_t)(cs >> 16);
+#else
+			__builtin_memcpy(&o->cid, &cs, sizeof(cs));
+#endif
+			o++;
+			*free_top++ = (uint16_t)cid;
+		}
+		if (NVMEP2P__UNLIKELY(++e == end)) {
+			e = q->cq;
+			match ^= 1ULL << 48;
+		}
+	}
+	if (NVMEP2P__UNLIKELY(left == max)) {
+		/* Posted (phase matches) but of another queue: stale. */
+		if (max && !((w ^ match) & 1ULL << 48))
+			return -ESTALE;
+		return 0;
+	}
+	q->cid_nr_free = (uint32_t)(free_top - q->cid_free);
+	q->cq_head = (uint32_t)(e - q->cq);
+	q->cq_phase = (uint8_t)(match >> 48);
+	{
+		/* The SQ head the newest entry reports. */
+		uint16_t sq_head = nvmep2p_le16((e == q->cq ? end : e)[-1].sq_head);
+
+		if (sq_head < depth)
+			q->sq_head = sq_head;
+	}
+	if (q->cq_db) {
+		nvmep2p_consume_fence();
+		*q->cq_db = nvmep2p_le32(q->cq_head);
+		q->cq_head_rung = q->cq_head;
+	}
+	return (int)(o - out);
+}
+
+/*
+ * Waiting for completions. NVMEP2P_WAIT_HYBRID (0, the default) learns
+ * how long waits take (the time until the completions waited for are
+ * posted, and how much later than asked a sleep ends) and sleeps through
+ * the part of the wait it expects to be empty, then polls for the rest,
+ * like io_uring's hybrid polling; it sleeps a little at a time when the
+ * completions are late. SPIN polls without pause, YIELD calls
+ * sched_yield() between polls, SLEEP sleeps sleep_ns between polls. Zero
+ * the struct to start; the library keeps the learned figures and counters
+ * in it.
+ */
+#define NVMEP2P_WAIT_HYBRID	0
+#define NVMEP2P_WAIT_SPIN	1
+#define NVMEP2P_WAIT_YIELD	2
+#define NVMEP2P_WAIT_SLEEP	3
+
+struct nvmep2p_wait {
+	unsigned int mode;		/* NVMEP2P_WAIT_* */
+	unsigned int sleep_ns;		/* SLEEP: each sleep (0: 10 us) */
+	/* Learned by HYBRID; 0 until seen. */
+	uint64_t expect_ns;		/* how long a wait for expect_nr took */
+	uint64_t late_ns;		/* how much later than asked sleeps end */
+	uint32_t expect_nr;		/* completions that wait was for */
+	uint32_t reserved0;
+	/* Counters, since zeroed. */
+	uint64_t waits;			/* calls that found too few posted */
+	uint64_t sleeps;		/* sleeps taken */
+	uint64_t polls;			/* empty polls */
+	uint64_t wait_ns;		/* time spent in waits */
+	uint64_t sleep_ns_total;	/* of which asleep */
+	uint64_t reserved[3];
+};
+
+/*
+ * Wait until at least want completions are posted on q's CQ, or at least
+ * min (1 <= min <= want) once want looks late, or timeout_ns (0: none)
+ * passed. Nothing is consumed: nvmep2p_queue_poll() reaps them. Returns the
+ * number posted (>= min), -ETIMEDOUT with fewer than min, -ESTALE when the
+ * entry at the head is of another queue (nvmep2p_queue_resync()),
+ * -EOPNOTSUPP without a CPU mapping of the CQ, -EINVAL when min is 0, above
+ * want, or above the commands in flight.
+ */
+int nvmep2p_queue_wait(struct nvmep2p_queue *q, struct nvmep2p_wait *w,
+		       unsigned int min, unsigned int want, uint64_t timeout_ns);
+
 /* SCT << 8 | SC of a CQE (no phase, DNR, More, CRD): 0 is success. */
 static inline int nvmep2p_cqe_status(const struct nvmep2p_cqe *cqe)
 {
@@ -520,20 +815,19 @@ static inline void nvmep2p_prep_cmd(struct nvmep2p_sqe *sqe, uint8_t opcode,
 				    uint32_t cdw10, uint32_t cdw11,
 				    uint32_t cdw12, uint32_t cdw13)
 {
+	/* Two dwords that share an aligned quad word go out as one store. */
+	uint64_t *qw = (uint64_t *)sqe;
+
 	sqe->opcode = opcode;
 	sqe->flags = 0;
 	sqe->nsid = nvmep2p_le32(nsid);
-	sqe->cdw2 = 0;
-	sqe->cdw3 = 0;
+	qw[1] = 0;				/* CDW2, CDW3 */
 	sqe->mptr = 0;
 	sqe->prp1 = nvmep2p_le64(prp1);
 	sqe->prp2 = nvmep2p_le64(prp2);
-	sqe->cdw10 = nvmep2p_le32(cdw10);
-	sqe->cdw11 = nvmep2p_le32(cdw11);
-	sqe->cdw12 = nvmep2p_le32(cdw12);
-	sqe->cdw13 = nvmep2p_le32(cdw13);
-	sqe->cdw14 = 0;
-	sqe->cdw15 = 0;
+	qw[5] = nvmep2p_le64((uint64_t)cdw11 << 32 | cdw10);
+	qw[6] = nvmep2p_le64((uint64_t)cdw13 << 32 | cdw12);
+	qw[7] = 0;				/* CDW14, CDW15 */
 }
 
 /*
