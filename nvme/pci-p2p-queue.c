@@ -89,12 +89,34 @@ static int nvme_p2p_queue_part(struct nvme_p2p_queue *q, unsigned long pgoff,
 	return NVME_P2P_PART_SQ;
 }
 
+/*
+ * An admin command of the export. Flagged as a user command, the core
+ * never dispatches it while the controller is not LIVE: it fails at once
+ * instead, so it cannot reach a controller that a reset is bringing back
+ * before the driver's own Set Features and queue creation. Callers hold
+ * cmd_lock, which the reset's restore takes before the controller is LIVE
+ * again: a command that failed on a controller not LIVE lost to a reset.
+ */
 static int nvme_p2p_admin(struct nvme_p2p_queue *q, struct nvme_command *c)
 {
-	int ret = nvme_submit_sync_cmd(q->exp->ctrl->admin_q, c, NULL, 0);
+	struct nvme_ctrl *ctrl = q->exp->ctrl;
+	struct request *req;
+	blk_status_t status;
+	int ret;
 
-	/* A positive value is the controller's NVMe status: it refused. */
-	return ret > 0 ? -EIO : ret;
+	lockdep_assert_held(&q->exp->cmd_lock);
+	req = blk_mq_alloc_request(ctrl->admin_q, nvme_req_op(c), 0);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	nvme_init_request(req, c);
+	nvme_req(req)->flags |= NVME_REQ_USERCMD;
+	status = blk_execute_rq(req, false);
+	/* An NVMe status: the controller refused, or the host failed it. */
+	ret = nvme_req(req)->status ? -EIO : blk_status_to_errno(status);
+	blk_mq_free_request(req);
+	if (ret && nvme_ctrl_state(ctrl) != NVME_CTRL_LIVE)
+		return -EAGAIN;
+	return ret;
 }
 
 static int nvme_p2p_delete_ring(struct nvme_p2p_queue *q, u8 opcode)
@@ -367,8 +389,9 @@ static long nvme_p2p_queue_info(struct nvme_p2p_queue *q, void __user *argp)
 				 argp);
 	if (ret)
 		return ret;
-	if (info.flags ||
-	    !nvme_p2p_reserved_zero(info.reserved, ARRAY_SIZE(info.reserved)))
+	/* Every field but argsz is output: zero on input, as the header says. */
+	if (memchr_inv((u8 *)&info + sizeof(info.argsz), 0,
+		       sizeof(info) - sizeof(info.argsz)))
 		return -EINVAL;
 	argsz = info.argsz;
 
@@ -835,6 +858,11 @@ static long nvme_p2p_queue_resume(struct nvme_p2p_queue *q)
 		ret = 0;
 		break;
 	case NVME_P2P_QUEUE_STOPPED:
+		/* A reset begun, not yet at nvme_dev_disable(): its turn first. */
+		if (nvme_ctrl_state(exp->ctrl) != NVME_CTRL_LIVE) {
+			ret = -EAGAIN;
+			break;
+		}
 		ret = nvme_p2p_queue_create_cmds(q);
 		mutex_lock(&exp->lock);
 		mutex_lock(&q->lock);

@@ -295,8 +295,9 @@ static long nvme_p2p_info(struct nvme_p2p_export *exp,
 				 argp);
 	if (ret)
 		return ret;
-	if (info.flags || info.reserved0 ||
-	    !nvme_p2p_reserved_zero(info.reserved, ARRAY_SIZE(info.reserved)))
+	/* Every field but argsz is output: zero on input, as the header says. */
+	if (memchr_inv((u8 *)&info + sizeof(info.argsz), 0,
+		       sizeof(info) - sizeof(info.argsz)))
 		return -EINVAL;
 	argsz = info.argsz;
 

@@ -4,13 +4,17 @@
  *
  * ioctls on the controller character device /dev/nvmeN. Every argument
  * struct starts with @argsz, the size of the struct the caller was built
- * with: the kernel accepts a smaller (older) struct and treats the missing
- * tail as zero, and a larger one if its extra tail is zero (else E2BIG).
- * Reserved fields and unknown flags must be zero (else EINVAL).
+ * with. Each struct here is at its first version, and its size is the
+ * smallest @argsz accepted (below it: EINVAL). A later version only
+ * appends fields: the kernel treats the missing tail of an older (smaller)
+ * struct as zero, and accepts a newer (larger) one if its extra tail is
+ * zero (else E2BIG). Reserved fields, unknown flags and the fields marked
+ * "out" must be zero on input (else EINVAL), so that a later version may
+ * give them a meaning.
  *
  * Errors common to all: ENOTTY (kernel without nvme-p2p export), EFAULT
- * (bad pointer), EINVAL (argsz below the first version, reserved or
- * unknown bits set), E2BIG (see above).
+ * (bad pointer), EINVAL (argsz below the first version, reserved, output
+ * or unknown bits set), E2BIG (see above).
  */
 #ifndef _UAPI_LINUX_NVME_P2P_H
 #define _UAPI_LINUX_NVME_P2P_H
@@ -108,10 +112,14 @@ struct nvme_p2p_info {
  *
  * mmap() errors: EINVAL (not MAP_SHARED, offset or length beyond @size),
  * EPERM (PROT_EXEC; mprotect() to add it fails with EACCES), ENODEV
- * (region revoked). A region VMA is one piece: munmap() or
- * mprotect() of part of it fails with EINVAL, mremap() of it with EINVAL.
- * It is not inherited across fork(). A CPU access to a revoked region, or to any of a
- * NVME_P2P_REGION_NO_CPU_MAP region, raises SIGBUS.
+ * (region revoked). A region VMA is one piece: munmap() of part of it,
+ * and mprotect() of part of it that changes the protection, fail with
+ * EINVAL; mremap() that grows it fails with EFAULT (the mm core's answer
+ * for every device mapping), one that shrinks or moves it with EINVAL; a
+ * same-size mremap() in place succeeds and changes nothing. It is not
+ * inherited across fork() (the child sees no mapping there). A CPU access
+ * to a revoked region, or to any of a NVME_P2P_REGION_NO_CPU_MAP region,
+ * raises SIGBUS.
  */
 struct nvme_p2p_region_create {
 	__u32 argsz;
@@ -158,7 +166,8 @@ struct nvme_p2p_region_create {
  * rings and the doorbell page are mmap()ed at the NVME_P2P_QUEUE_OFF_*
  * offsets, MAP_SHARED, each exactly the length nvme_p2p_queue_info
  * reports (else EINVAL; PROT_EXEC: EPERM; revoked: ENODEV); each such VMA
- * is a peer-to-peer VMA (p2p_map/p2p_unmap).
+ * is a peer-to-peer VMA (p2p_map/p2p_unmap), one piece with a region VMA's
+ * rules for munmap(), mprotect(), mremap() and fork().
  *
  * Needs CAP_SYS_ADMIN: whoever writes the SQ can make the controller
  * read or write any memory its DMA reaches. The doorbell page holds the
@@ -188,8 +197,9 @@ struct nvme_p2p_region_create {
  * queue IDs reserved for export, or CQ in the CMB without CMBSZ.CQS),
  * EBUSY (every reserved queue ID in use), ENOSPC (SQ or CQ placement
  * needs the CMB and it lacks the space or CMBSZ.SQS), ENOMEM, ENODEV
- * (controller not live or going away), EIO (the controller refused to
- * create the queue), EMFILE/ENFILE.
+ * (controller not live or going away), EAGAIN (a controller reset began
+ * while creating it: nothing is left, try again), EIO (the controller
+ * refused to create the queue), EMFILE/ENFILE.
  */
 struct nvme_p2p_queue_create {
 	__u32 argsz;
@@ -221,7 +231,7 @@ struct nvme_p2p_queue_create {
  * @sq_placement: out: NVME_P2P_SQ_CMB_REQUIRED (in the CMB) or
  *	NVME_P2P_SQ_HOST
  * @cq_placement: out: NVME_P2P_CQ_HOST or NVME_P2P_CQ_CMB
- * @reserved0: must be zero
+ * @reserved0: out: zero
  * @depth: out: entries per ring
  * @generation: out: bumped each time a reset stopped the queue
  * @sq_bytes: out: mmap length of the SQ ring (page aligned)
@@ -233,7 +243,9 @@ struct nvme_p2p_queue_create {
  * @cq_addr: out: CQ address as the controller uses it (diagnostics)
  * @db_addr: out: bus address of the doorbell mapping's first byte
  * @max_transfer: out: largest data transfer of one command, bytes
- * @reserved: must be zero
+ * @reserved: out: zero
+ *
+ * Every field but @argsz is output, so zero on input (else EINVAL).
  *
  * Side effect: acknowledges the generation, which clears poll()'s
  * EPOLLPRI.
@@ -242,9 +254,11 @@ struct nvme_p2p_queue_create {
  *
  * NVME_P2P_IOCTL_QUEUE_RESUME (no argument), on a queue fd: create a
  * stopped queue on the controller again, rings empty. 0 if it is live
- * (already resumed). Errors: EAGAIN (a reset is under way, or began
- * while resuming: the queue is left to that reset, stopped), ENODEV
- * (revoked), EIO (the controller refused), ENOTTY.
+ * (already resumed). It never sends the controller a command while a
+ * reset is under way. Errors: EAGAIN (a reset is under way, or began
+ * while resuming: the queue is left to that reset, which stops it at a
+ * new generation; wait for EPOLLPRI and try again), ENODEV (revoked), EIO
+ * (the controller refused), ENOTTY.
  */
 struct nvme_p2p_queue_info {
 	__u32 argsz;
