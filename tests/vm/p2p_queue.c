@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -465,6 +466,20 @@ TEST_F(cmb, mmap_errors)
 	}
 	qi.reserved[0] = 1;
 	CHECK_ERR(ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, &qi), EINVAL, "QUEUE_INFO nonzero reserved");
+	memset(&qi, 0, sizeof(qi));
+	qi.argsz = sizeof(qi);
+	qi.reserved0[1] = 1;
+	CHECK_ERR(ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, &qi), EINVAL, "QUEUE_INFO nonzero reserved0");
+	memset(&qi, 0, sizeof(qi));
+	qi.argsz = sizeof(qi);
+	qi.generation = 1;
+	CHECK_ERR(ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, &qi), EINVAL,
+		  "QUEUE_INFO nonzero output field (generation) on input");
+	memset(&qi, 0, sizeof(qi));
+	qi.argsz = sizeof(qi) - 8;
+	CHECK_ERR(ioctl(fd, NVME_P2P_IOCTL_QUEUE_INFO, &qi), EINVAL,
+		  "QUEUE_INFO argsz below the first version");
+	queue_info(fd, &qi);
 	CHECK_ERR(queue_info(ctrl, &qi), ENOTTY, "QUEUE_INFO on the controller");
 	if (!buf_open(ctrl, 4096, 0, &b)) {
 		CHECK_ERR(queue_info(b.fd, &qi), ENOTTY, "QUEUE_INFO on a region");
@@ -787,6 +802,144 @@ TEST_F(cmb, reset)
 	buf_close(&dst, 65536);
 	buf_close(&prp, 4096);
 	CHECK(cmb_free(ctrl) == free0, "CMB free bytes back after the reset test");
+}
+
+#define RACE_RESETS 100
+
+/* /sys/class/nvme/nvmeN/state of the fixture's controller reads "resetting". */
+static int ctrl_resetting(void)
+{
+	char path[128], state[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/state", ctrl_name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(state, sizeof(state), f))
+		state[0] = 0;
+	fclose(f);
+	return !strncmp(state, "resetting", 9);
+}
+
+/* Resets back to back, a random 0-20 ms apart; exits 1 if one failed. */
+static void reset_storm(void *arg)
+{
+	int ctrl = *(int *)arg, i;
+
+	srandom(getpid());
+	for (i = 0; i < RACE_RESETS; i++) {
+		usleep(random() % 20000);
+		if (ioctl(ctrl, NVME_IOCTL_RESET))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/*
+ * QUEUE_RESUME raced against 100 controller resets: every call returns 0
+ * or EAGAIN; a 0 leaves the queue live (and a command on it completes) or
+ * stopped again by a later reset (a new generation), never live at a
+ * generation the controller has lost nor stopped at the one it resumed;
+ * the export never sends an admin command into a reset's bring-up, so the
+ * controller keeps its I/O queues and namespace.
+ */
+TEST_F(cmb, resume_races_reset)
+{
+	int ctrl = self->ctrl;
+	unsigned int resumed = 0, again = 0, other = 0, io_ok = 0, io_lost = 0;
+	unsigned int dead = 0, false_stop = 0, in_reset = 0, gen0;
+	struct buf data, prp;
+	struct stat st;
+	struct xq q;
+	pid_t storm;
+	int status, r, e, was_live;
+
+	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q) ||
+	    buf_open(ctrl, 4096, 0, &data) || buf_open(ctrl, 4096, NVME_P2P_REGION_HOST, &prp)) {
+		CHECK(0, "resume race set-up");
+		return;
+	}
+	gen0 = q.qi.generation;
+	fill(data.p, 4096, 7);
+	storm = fork();
+	if (storm == 0)
+		reset_storm(&ctrl);
+	srandom(getpid());
+	while (waitpid(storm, &status, WNOHANG) == 0) {
+		struct nvme_p2p_queue_info before, after;
+
+		/* Resumes spread over the resets' cycle, not only after them. */
+		usleep(random() % 10000);
+		queue_info(q.fd, &before);
+		if (ctrl_resetting())
+			in_reset++;
+		r = ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME);
+		e = errno;
+		if (r && e == EAGAIN) {
+			again++;
+			continue;
+		}
+		if (r) {
+			other++;
+			TH_LOG("QUEUE_RESUME: %s", strerrorname_np(e));
+			continue;
+		}
+		resumed++;
+		queue_info(q.fd, &after);
+		if (after.state == NVME_P2P_QUEUE_STOPPED && after.generation == before.generation) {
+			false_stop++;
+			continue;
+		}
+		if (after.state != NVME_P2P_QUEUE_LIVE)
+			continue;	/* a later reset took it: fine */
+		if (before.state != NVME_P2P_QUEUE_LIVE)
+			xq_reset_state(&q);
+		if (xq_rw(&q, 0x01, LBA_BASE_BYTES + 60 * MiB, data.rc.bus_addr, 4096, &prp,
+			  NULL) == 0) {
+			io_ok++;
+			continue;
+		}
+		queue_info(q.fd, &after);
+		if (after.state == NVME_P2P_QUEUE_LIVE && after.generation == before.generation) {
+			dead++;	/* live, no reset since, and the command never completed */
+			TH_LOG("queue %u live at generation %u runs nothing", after.qid,
+			       after.generation);
+		} else {
+			io_lost++;	/* a reset took the command */
+		}
+	}
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%d controller resets", RACE_RESETS);
+	TH_LOG("RESUME: %u returned 0, %u EAGAIN, %u other, %u called while the controller read 'resetting'; I/O after resume: %u done, %u lost to a reset",
+	       resumed, again, other, in_reset, io_ok, io_lost);
+	CHECK(other == 0, "RESUME during resets returns 0 or EAGAIN only (%u other)", other);
+	CHECK(dead == 0, "no queue reads live at a generation the controller lost (%u)", dead);
+	CHECK(false_stop == 0, "no queue stays stopped at its generation after RESUME returned 0 (%u)",
+	      false_stop);
+	CHECK(resumed > 0 && again > 0 && in_reset > 0,
+	      "the race was run: %u resumes, %u EAGAIN, %u while resetting", resumed, again, in_reset);
+
+	/* After the storm: the queue comes back, and everything works. */
+	queue_info(q.fd, &q.qi);
+	was_live = q.qi.state == NVME_P2P_QUEUE_LIVE;	/* the loop's last resume */
+	CHECK(q.qi.generation >= gen0 + RACE_RESETS,
+	      "every reset bumped the generation: %u after %d resets", q.qi.generation - gen0,
+	      RACE_RESETS);
+	CHECK(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME) == 0 && !queue_info(q.fd, &q.qi) &&
+	      q.qi.state == NVME_P2P_QUEUE_LIVE, "QUEUE_RESUME after the storm: live");
+	if (!was_live)
+		xq_reset_state(&q);	/* re-created: empty rings */
+	fill(data.p, 4096, 9);
+	r = xq_rw(&q, 0x01, LBA_BASE_BYTES + 60 * MiB, data.rc.bus_addr, 4096, &prp, NULL);
+	CHECK(r == 0 && blockdev_same(LBA_BASE_BYTES + 60 * MiB, 4096, 9),
+	      "exported write after the storm reads back through the block device (status %d)", r);
+	CHECK(stat(ns_dev, &st) == 0, "namespace %s still there", ns_dev);
+	CHECK(!kernel_log_has("Could not set queue count", "") &&
+	      !kernel_log_has("IO queues lost", "") && !kernel_log_has("lost its queue ID", ""),
+	      "the controller kept its I/O queues: no 'Could not set queue count', 'IO queues lost' or lost queue ID in the log");
+	xq_close(&q);
+	buf_close(&data, 4096);
+	buf_close(&prp, 4096);
 }
 
 /* A CPU store to an SQ exported without CPU mapping kills with SIGBUS. */

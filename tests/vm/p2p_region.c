@@ -69,6 +69,18 @@ TEST_F(cmb, info)
 	in.argsz = sizeof(in);
 	in.flags = 1;
 	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_INFO, &in), EINVAL, "INFO nonzero flags");
+	memset(&in, 0, sizeof(in));
+	in.argsz = sizeof(in);
+	in.reserved0 = 1;
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_INFO, &in), EINVAL, "INFO nonzero reserved0");
+	memset(&in, 0, sizeof(in));
+	in.argsz = sizeof(in);
+	in.cmb_size = 4096;
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_INFO, &in), EINVAL,
+		  "INFO nonzero output field (cmb_size) on input");
+	memset(&in, 0, sizeof(in));
+	in.argsz = sizeof(in) - 8;
+	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_INFO, &in), EINVAL, "INFO argsz below the first version");
 	memset(big, 0, sizeof(big));
 	((struct nvme_p2p_info *)big)->argsz = sizeof(big);
 	CHECK(ioctl(ctrl, NVME_P2P_IOCTL_INFO, big) == 0,
@@ -182,6 +194,44 @@ TEST_F(cmb, region_cpu)
 		  "mmap after close");
 	CHECK(munmap(p, size) == 0, "munmap of the whole region");
 	CHECK(cmb_free(ctrl) == free0, "memory returned after close and munmap");
+}
+
+/*
+ * The header's rules for a region VMA under munmap(), mprotect() and
+ * mremap(): one piece; what would split, grow or move it fails with the
+ * documented errno, what changes nothing succeeds; the bytes stay.
+ */
+TEST_F(cmb, vma_rules)
+{
+	const size_t size = 64 * 1024;
+	unsigned char *p, *q;
+	void *spot;
+	int fd = region(self->ctrl, size, 0, NULL);
+
+	p = fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		CHECK(0, "region mapped for the VMA rules");
+		return;
+	}
+	fill(p, size, 11);
+	CHECK_ERR(munmap(p + size - 4096, 4096), EINVAL, "munmap of the region's last page");
+	CHECK_ERR(mprotect(p, 4096, PROT_READ), EINVAL,
+		  "mprotect of part of it that changes the protection");
+	CHECK(mprotect(p + 4096, 4096, PROT_READ | PROT_WRITE) == 0,
+	      "mprotect of part of it that changes nothing: 0");
+	CHECK(mprotect(p, size, PROT_READ) == 0 && mprotect(p, size, PROT_READ | PROT_WRITE) == 0,
+	      "mprotect of all of it: 0");
+	CHECK_ERR(mremap(p, size, 2 * size, MREMAP_MAYMOVE), EFAULT, "mremap that grows it");
+	CHECK_ERR(mremap(p, size, size / 2, 0), EINVAL, "mremap that shrinks it");
+	spot = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK_ERR(mremap(p, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, spot), EINVAL,
+		  "mremap that moves it");
+	q = mremap(p, size, size, 0);
+	CHECK(q == p, "same-size mremap in place: the same address");
+	CHECK(same(p, size, 11), "the region's bytes are all still there, mapped at the same place");
+	munmap(spot, size);
+	munmap(p, size);
+	close(fd);
 }
 
 TEST_F(cmb, no_cpu_map)
