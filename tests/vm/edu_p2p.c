@@ -907,12 +907,27 @@ TEST_F(edu, stress)
 				}
 				if (ret && errno == ESTALE) {
 					stale++;
-					id_ioctl(edu, EDU_P2P_IOC_MAP, id);
+					if (id_ioctl(edu, EDU_P2P_IOC_MAP, id))
+						ksft_print_msg("round trip %u: MAP after ESTALE: %s\n",
+							       i / 100, strerrorname_np(errno));
 				} else if (ret) {
 					break;
 				}
 			}
-			bad_data += ret || !same(buf, sizeof(buf), (unsigned char)i);
+			if (ret) {
+				bad_data++;
+				ksft_print_msg("round trip %u: gave up after %d tries: %s\n", i / 100,
+					       tries, strerrorname_np(errno));
+			} else if (!same(buf, sizeof(buf), (unsigned char)i)) {
+				unsigned int k = 0;
+
+				while (k < sizeof(buf) && buf[k] == (unsigned char)(k * 13 + i))
+					k++;
+				bad_data++;
+				ksft_print_msg("round trip %u: bytes differ from %u on (read 0x%02x, wrote 0x%02x)\n",
+					       i / 100, k, k < sizeof(buf) ? buf[k] : 0,
+					       (unsigned char)(k * 13 + i));
+			}
 		}
 		if (id_ioctl(edu, EDU_P2P_IOC_DETACH, id))
 			bad_attach++;
