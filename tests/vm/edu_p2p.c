@@ -895,10 +895,20 @@ TEST_F(edu, stress)
 		}
 		if (i % 100 == 0) {
 			uint64_t off = (i / 100) * 4096;
+			time_t until = time(NULL) + 60;
 			int tries, ret = -1;
 
-			/* A reset may revoke at any point: MAP and redo. */
-			for (tries = 0; tries < 20 && ret; tries++) {
+			/*
+			 * A reset may revoke at any point: MAP and redo. A
+			 * revoked transfer is not lost data but a retry, and
+			 * a storm of resets 20 ms apart can revoke many in a
+			 * row on a loaded machine: back off (1-20 ms, as a
+			 * real importer would) for up to 60 s, not a count of
+			 * tries, and say what it ran out on.
+			 */
+			for (tries = 0; ret && (tries < 20 || time(NULL) < until); tries++) {
+				if (tries)
+					usleep(1000 * (tries < 20 ? tries : 20));
 				fill(buf, sizeof(buf), (unsigned char)i);
 				ret = dma_in(edu, id, off, buf, sizeof(buf));
 				if (!ret) {
