@@ -31,6 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/fs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
 #include <linux/nvme_ioctl.h>
 #include <linux/nvme_p2p.h>
 #include <liburing.h>
@@ -678,6 +682,134 @@ out:
 	close(fd);
 }
 
+/* The loopback interface up (the guest's init leaves it down). */
+static int lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int s = socket(AF_INET, SOCK_DGRAM, 0), ret = -1;
+
+	if (s < 0)
+		return -1;
+	if (!ioctl(s, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+	return ret;
+}
+
+/* A connected TCP pair over loopback: *tx sends, *rx receives. */
+static int tcp_pair(int *tx, int *rx)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	*tx = *rx = -1;
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len)) {
+		if (l >= 0)
+			close(l);
+		return -1;
+	}
+	*tx = socket(AF_INET, SOCK_STREAM, 0);
+	if (*tx >= 0 && !connect(*tx, (struct sockaddr *)&a, sizeof(a)))
+		*rx = accept(l, NULL, NULL);
+	close(l);
+	return *rx < 0 ? -1 : 0;
+}
+
+/*
+ * One SEND_ZC from fixed buffer idx: the first CQE's res, after the
+ * notification CQE if one is announced (IORING_CQE_F_MORE).
+ */
+static long send_zc_fixed(struct io_uring *ring, int sock, void *buf, unsigned int len, int idx)
+{
+	struct __kernel_timespec ts = { .tv_sec = WAIT_S };
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	bool more;
+	long res;
+
+	if (!sqe)
+		return NO_SQE;
+	io_uring_prep_send_zc_fixed(sqe, sock, buf, len, 0, 0, idx);
+	sqe->user_data = 0x5e2d;
+	io_uring_submit(ring);
+	if (io_uring_wait_cqe_timeout(ring, &cqe, &ts))
+		return HUNG;
+	res = cqe->res;
+	more = cqe->flags & IORING_CQE_F_MORE;
+	io_uring_cqe_seen(ring, cqe);
+	if (more && !io_uring_wait_cqe_timeout(ring, &cqe, &ts))
+		io_uring_cqe_seen(ring, cqe);	/* the notification: buffer free */
+	return res;
+}
+
+/*
+ * io_uring's network path with peer-to-peer memory: SEND_ZC from a fixed
+ * buffer in a CMB region is refused (EOPNOTSUPP: the network stack may
+ * hold the pages past the completion, and revocation could not reach
+ * them), and nothing reaches the peer socket; the same send from a host
+ * fixed buffer of the same table goes through, byte for byte.
+ */
+static void test_send_zc(void)
+{
+	struct io_uring ring;
+	struct iovec iov[2];
+	void *host = host_buf(CHUNK), *got = host_buf(CHUNK);
+	const unsigned int len = 8 * KiB;	/* fits the socket buffer at once */
+	int fd = -1, tx, rx, ret;
+	unsigned char *p = cmb_map(CHUNK, 0, PROT_READ | PROT_WRITE, &fd);
+	ssize_t n, total = 0;
+	bool ring_ok = false;
+	long res;
+
+	if (lo_up() || tcp_pair(&tx, &rx)) {
+		result(0, "SEND_ZC: a TCP connection over loopback (the testbed kernel needs CONFIG_INET): %s",
+		       strerror(errno));
+		goto out_mem;
+	}
+	ring_ok = p && !io_uring_queue_init(8, &ring, 0);
+	if (!ring_ok) {
+		result(0, "SEND_ZC: a CMB region and a ring");
+		goto out_sock;
+	}
+	pat_fill(p, CHUNK, 0);
+	pat_fill(host, CHUNK, CHUNK);
+	iov[0] = (struct iovec){ p, CHUNK };
+	iov[1] = (struct iovec){ host, CHUNK };
+	ret = io_uring_register_buffers(&ring, iov, 2);
+	is_res(ret, 0, "SEND_ZC: CMB and host buffers registered in one table");
+	if (ret)
+		goto out_ring;
+	res = send_zc_fixed(&ring, tx, p, len, 0);
+	is_res(res, -EOPNOTSUPP, "SEND_ZC from the CMB fixed buffer is refused");
+	n = recv(rx, got, len, MSG_DONTWAIT);
+	result(n < 0 && errno == EAGAIN, "and nothing of it reached the receiver (recv: %zd, %s)",
+	       n, n < 0 ? strerror(errno) : "data");
+	res = send_zc_fixed(&ring, tx, host, len, 1);
+	is_res(res, (long)len, "SEND_ZC from the host fixed buffer sends all %u bytes", len);
+	while (total < (ssize_t)len && (n = recv(rx, (char *)got + total, len - total, 0)) > 0)
+		total += n;
+	result(total == (ssize_t)len && pat_diff(got, len, CHUNK) < 0,
+	       "the receiver got them, byte for byte (%zd bytes)", total);
+out_ring:
+	if (ring_ok)
+		io_uring_queue_exit(&ring);
+out_sock:
+	close(tx);
+	close(rx);
+out_mem:
+	if (p)
+		munmap(p, CHUNK);
+	if (fd >= 0)
+		close(fd);
+	munmap(host, CHUNK);
+	munmap(got, CHUNK);
+}
+
 /* What registration refuses. */
 static void test_register_errors(long long free0)
 {
@@ -1096,6 +1228,7 @@ int main(int argc, char **argv)
 	test_mixed(data, cmbdev);
 	test_no_cpu_map(data, cmbdev);
 	test_targets(data);
+	test_send_zc();
 	test_register_errors(free0);
 	diag("%.0f s", now() - t0);
 	test_revoke_reset(data, cmbdev);
