@@ -4,12 +4,13 @@
  * process) drives itself.
  *
  * The driver asks the controller for a few queue IDs beyond blk-mq's
- * (nvme.p2p_queues) and creates and deletes exported pairs on them with
- * admin commands of its own. The SQ lives in the CMB (or host memory), the
- * CQ in host memory (or the CMB where CMBSZ.CQS allows); no interrupt, the
- * owner polls. The SQ ring, the CQ ring and the doorbell page are mmap()ed
- * from the queue's file as p2p VMAs, so that another device's driver can
- * get DMA addresses for them.
+ * (nvme.p2p_queues), on a doorbell page of their own where the controller
+ * grants enough queues, and creates and deletes exported pairs on them
+ * with admin commands of its own. The SQ lives in the CMB (or host
+ * memory), the CQ in host memory (or the CMB where CMBSZ.CQS allows); no
+ * interrupt, the owner polls. The SQ ring, the CQ ring and the doorbell
+ * page are mmap()ed from the queue's file as p2p VMAs, so that another
+ * device's driver can get DMA addresses for them.
  *
  * A controller reset invalidates every mapping and importer, and once the
  * driver's own queues are back the pair is stopped at a new generation,
@@ -90,12 +91,10 @@ static int nvme_p2p_queue_part(struct nvme_p2p_queue *q, unsigned long pgoff,
 }
 
 /*
- * An admin command of the export. Flagged as a user command, the core
- * never dispatches it while the controller is not LIVE: it fails at once
- * instead, so it cannot reach a controller that a reset is bringing back
- * before the driver's own Set Features and queue creation. Callers hold
- * cmd_lock, which the reset's restore takes before the controller is LIVE
- * again: a command that failed on a controller not LIVE lost to a reset.
+ * Flagged as a user command, an export admin command fails at once while
+ * the controller is not LIVE, so none reaches a controller that a reset is
+ * bringing back ahead of the driver's Set Features. Callers hold cmd_lock,
+ * which the reset's restore needs before the controller is LIVE again.
  */
 static int nvme_p2p_admin(struct nvme_p2p_queue *q, struct nvme_command *c)
 {
@@ -106,14 +105,16 @@ static int nvme_p2p_admin(struct nvme_p2p_queue *q, struct nvme_command *c)
 
 	lockdep_assert_held(&q->exp->cmd_lock);
 	req = blk_mq_alloc_request(ctrl->admin_q, nvme_req_op(c), 0);
-	if (IS_ERR(req))
-		return PTR_ERR(req);
-	nvme_init_request(req, c);
-	nvme_req(req)->flags |= NVME_REQ_USERCMD;
-	status = blk_execute_rq(req, false);
-	/* An NVMe status: the controller refused, or the host failed it. */
-	ret = nvme_req(req)->status ? -EIO : blk_status_to_errno(status);
-	blk_mq_free_request(req);
+	if (IS_ERR(req)) {
+		ret = -EIO;
+	} else {
+		nvme_init_request(req, c);
+		nvme_req(req)->flags |= NVME_REQ_USERCMD;
+		status = blk_execute_rq(req, false);
+		ret = nvme_req(req)->status || status ? -EIO : 0;
+		blk_mq_free_request(req);
+	}
+	/* Refused, timed out or failed by the host: EIO, unless a reset. */
 	if (ret && nvme_ctrl_state(ctrl) != NVME_CTRL_LIVE)
 		return -EAGAIN;
 	return ret;
@@ -741,32 +742,73 @@ void nvme_p2p_queues_list(struct nvme_p2p_export *exp,
 }
 
 /**
+ * nvme_p2p_export_ask_qids() - how many I/O queues to ask the controller for
+ * @exp: the controller's exporter state
+ * @own: I/O queues the driver wants for itself (queue IDs 1 to @own)
+ * @db_stride: bytes between two doorbell registers
+ *
+ * With queue IDs wanted for export, ask for enough that they can start on
+ * a doorbell page that holds no doorbell of the driver's own queues (with
+ * a 4-byte stride and 4 KiB pages: queue ID 512): a peer given the
+ * exported queues' doorbell page can then ring no kernel queue.
+ *
+ * Return: the number of I/O queues for Set Features (Number of Queues).
+ */
+unsigned int nvme_p2p_export_ask_qids(struct nvme_p2p_export *exp,
+				      unsigned int own, unsigned int db_stride)
+{
+	u32 pair = 2 * db_stride;
+	u32 first = DIV_ROUND_UP(round_up(NVME_REG_DBS + (own + 1) * pair,
+					  PAGE_SIZE) - NVME_REG_DBS, pair);
+
+	exp->own_qids = own;
+	exp->isolated_qid = first;
+	if (!exp->qids_wanted)
+		return own;
+	/* Number of Queues counts 65535 at most (a 0's based 16-bit field). */
+	if (first + exp->qids_wanted - 1 > U16_MAX)
+		return own + exp->qids_wanted;
+	return first + exp->qids_wanted - 1;
+}
+
+/**
  * nvme_p2p_export_claim_qids() - set queue IDs apart from blk-mq's
  * @exp: the controller's exporter state
  * @granted: I/O queues the controller granted (Set Features, Number of
- *	Queues), asked for with nvme_p2p_export_qids_wanted() on top
+ *	Queues) of those nvme_p2p_export_ask_qids() asked for
  *
- * The highest granted queue IDs are reserved for export, leaving the
- * driver at least one.
+ * Where the controller granted enough, the queue IDs reserved for export
+ * start at the first one on a doorbell page of their own; else they are
+ * the highest granted, leaving the driver at least one, and share a
+ * doorbell page with the driver's queues (NVME_P2P_IOCTL_INFO says which).
  *
  * Return: the number of I/O queues left for the driver.
  */
 unsigned int nvme_p2p_export_claim_qids(struct nvme_p2p_export *exp,
 					unsigned int granted)
 {
-	unsigned int n = min_t(unsigned int, exp->qids_wanted,
-			       granted > 1 ? granted - 1 : 0);
+	unsigned int want = exp->qids_wanted, n, own;
 	struct nvme_p2p_queue *q;
 
 	mutex_lock(&exp->lock);
+	if (want && granted >= exp->isolated_qid + want - 1) {
+		n = want;
+		exp->first_qid = exp->isolated_qid;
+		exp->db_isolated = true;
+		own = exp->own_qids;
+	} else {
+		n = min_t(unsigned int, want, granted > 1 ? granted - 1 : 0);
+		exp->first_qid = granted - n + 1;
+		exp->db_isolated = false;
+		own = min_t(unsigned int, exp->own_qids, granted - n);
+	}
 	exp->nr_qids = n;
-	exp->first_qid = granted - n + 1;
 	bitmap_zero(exp->qid_used, NVME_P2P_MAX_QIDS);
 	list_for_each_entry(q, &exp->queues, node)
 		if (q->qid >= exp->first_qid && q->qid < exp->first_qid + n)
 			set_bit(q->qid - exp->first_qid, exp->qid_used);
 	mutex_unlock(&exp->lock);
-	return granted - n;
+	return own;
 }
 
 /**

@@ -322,6 +322,8 @@ static long nvme_p2p_info(struct nvme_p2p_export *exp,
 	info.regions = exp->nr_regions;
 	info.queues_reserved = exp->nr_qids;
 	info.first_qid = exp->nr_qids ? exp->first_qid : 0;
+	if (exp->nr_qids && exp->db_isolated)
+		info.flags |= NVME_P2P_INFO_DB_ISOLATED;
 	info.queues_used = nvme_p2p_queues_used(exp);
 	mutex_unlock(&exp->lock);
 

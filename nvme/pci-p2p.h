@@ -62,8 +62,12 @@ struct nvme_p2p_cmb {
  * @queues: exported queue pairs that still own a queue ID
  * @nr_regions: length of @regions
  * @qids_wanted: queue IDs to ask the controller for (module parameter)
+ * @own_qids: I/O queues the driver asked for itself, at the last reset
+ * @isolated_qid: the lowest queue ID whose doorbells share no page with
+ *	those of the driver's own queues, at the last reset
  * @first_qid: lowest queue ID reserved for export this controller life
  * @nr_qids: queue IDs reserved for export this controller life
+ * @db_isolated: the reserved queue IDs start at @isolated_qid
  * @qid_used: reserved queue IDs in use, bit 0 = @first_qid
  * @disable_epoch: bumped by each controller disable
  * @gone: the controller is being removed: nothing new, all revoked
@@ -77,8 +81,11 @@ struct nvme_p2p_export {
 	struct list_head queues;
 	unsigned int nr_regions;
 	u16 qids_wanted;
+	u16 own_qids;
+	u32 isolated_qid;
 	u16 first_qid;
 	u16 nr_qids;
+	bool db_isolated;
 	DECLARE_BITMAP(qid_used, NVME_P2P_MAX_QIDS);
 	unsigned int disable_epoch;
 	bool gone;
@@ -91,6 +98,8 @@ long nvme_p2p_export_ioctl(struct nvme_p2p_export *exp,
 			   const struct nvme_p2p_cmb *cmb, unsigned int cmd,
 			   void __user *argp);
 unsigned int nvme_p2p_export_qids_wanted(struct nvme_p2p_export *exp);
+unsigned int nvme_p2p_export_ask_qids(struct nvme_p2p_export *exp,
+				      unsigned int own, unsigned int db_stride);
 unsigned int nvme_p2p_export_claim_qids(struct nvme_p2p_export *exp,
 					unsigned int granted);
 void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp);
@@ -114,6 +123,13 @@ static inline unsigned int
 nvme_p2p_export_qids_wanted(struct nvme_p2p_export *exp)
 {
 	return 0;
+}
+
+static inline unsigned int
+nvme_p2p_export_ask_qids(struct nvme_p2p_export *exp, unsigned int own,
+			 unsigned int db_stride)
+{
+	return own;
 }
 
 static inline unsigned int

@@ -40,6 +40,8 @@ is "$(j .db_stride)" "$(( 4 << ((cap >> 32) & 0xf) ))" "db_stride is 4 << CAP.DS
 is "$(j .max_transfer)" $((512 * 1024)) "max_transfer is QEMU's MDTS, 512 KiB"
 is "$(j .queues_reserved)" 8 "8 queue IDs reserved (nvme.p2p_queues=8)"
 ok "first_qid ($(j .first_qid)) is an I/O queue ID" test "$(j .first_qid)" -ge 1
+is "$(j .doorbells_apart)" true "doorbells_apart: p2p0 grants 520 queues, exported IDs from 512"
+is "$(j .first_qid)" 512 "first_qid 512: the first on a doorbell page of its own"
 is "$(j .queues_used)" 0 "no queue exported"
 is "$(j .regions)" 0 "no region"
 

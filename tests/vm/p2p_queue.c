@@ -346,6 +346,82 @@ TEST_F(cmb, info)
 	      (unsigned long long)in->kernel_cmb_bytes);
 }
 
+/* The number of blk-mq hardware queues of the fixture's namespace. */
+static unsigned int blkmq_queues(void)
+{
+	char cmd[256];
+	unsigned int n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ls -d /sys/block/%s/mq/* 2>/dev/null | wc -l", ns_dev + 5);
+	f = popen(cmd, "r");
+	if (f) {
+		if (fscanf(f, "%u", &n) != 1)
+			n = 0;
+		pclose(f);
+	}
+	return n;
+}
+
+/*
+ * Doorbell least privilege: the testbed's p2p0 grants 520 I/O queues, so
+ * the exported queue IDs start at 512, and an exported queue's doorbell
+ * mapping covers no doorbell of nvme-pci's own queues (admin and blk-mq,
+ * queue IDs 0 to the number of hardware queues). A controller that grants
+ * fewer (data0: QEMU's default 64) says so and keeps the highest IDs.
+ */
+TEST_F(cmb, doorbells_apart)
+{
+	int ctrl = self->ctrl, i;
+	struct nvme_p2p_info in;
+	unsigned long long bar0, bar0_end, kernel_end;
+	unsigned int own, bad = 0;
+	const char *data = getenv("SERIAL_DATA");
+	int fds[8];
+
+	ns_init();
+	own = blkmq_queues();
+	ASSERT_EQ(0, info(ctrl, &in));
+	ASSERT_EQ(0, bar_range(0, &bar0, &bar0_end));
+	CHECK(in.flags & NVME_P2P_INFO_DB_ISOLATED, "INFO: doorbells isolated (flags 0x%x)",
+	      in.flags);
+	CHECK(in.first_qid == 512, "INFO: exported queue IDs start at 512 (first %u)", in.first_qid);
+	CHECK(own >= 1 && own < 512, "blk-mq uses %u queues, all below 512", own);
+	/* Admin SQ/CQ doorbells, then a pair per blk-mq queue: 8 bytes each. */
+	kernel_end = bar0 + 0x1000 + 8ULL * (own + 1);
+	for (i = 0; i < 8; i++) {
+		struct nvme_p2p_queue_info qi;
+
+		fds[i] = queue_create(ctrl, 16, NVME_P2P_SQ_HOST, 0, 0, NULL);
+		if (fds[i] < 0 || queue_info(fds[i], &qi)) {
+			bad++;
+			continue;
+		}
+		if (qi.db_addr < kernel_end && qi.db_addr + qi.db_bytes > bar0 + 0x1000) {
+			bad++;
+			TH_LOG("queue %u: doorbell mapping [0x%llx, +0x%x) covers kernel doorbells [0x%llx, 0x%llx)",
+			       qi.qid, (unsigned long long)qi.db_addr, qi.db_bytes, bar0 + 0x1000,
+			       kernel_end);
+		}
+		if (qi.qid < 512 || qi.db_addr < bar0 + 0x2000)
+			bad++;
+	}
+	CHECK(bad == 0, "8 exported queues: IDs from 512, doorbell mappings from BAR0 + 0x2000, "
+	      "none covering the %u kernel queues' doorbells", own + 1);
+	for (i = 0; i < 8; i++)
+		close(fds[i]);
+	if (data && *data) {
+		int d = open_ctrl(data);
+
+		CHECK(d >= 0 && !info(d, &in) && !(in.flags & NVME_P2P_INFO_DB_ISOLATED) &&
+		      in.queues_reserved == 8 && in.first_qid == 64 - 8 + 1,
+		      "data0 (64 queues granted): not isolated, says so, IDs 57-64 (first %u, flags 0x%x)",
+		      in.first_qid, in.flags);
+		close(d);
+		close(open_ctrl(self->serial));	/* pci_dir and ctrl_name back */
+	}
+}
+
 TEST_F(cmb, create_errors)
 {
 	int ctrl = self->ctrl;
@@ -805,6 +881,8 @@ TEST_F(cmb, reset)
 }
 
 #define RACE_RESETS 100
+#define RACE_SLOTS 2048		/* 8 MiB of 4 KiB writes */
+#define RACE_POS(slot) (LBA_BASE_BYTES + 80 * MiB + (uint64_t)(slot) * 4096)
 
 /* /sys/class/nvme/nvmeN/state of the fixture's controller reads "resetting". */
 static int ctrl_resetting(void)
@@ -852,8 +930,12 @@ TEST_F(cmb, resume_races_reset)
 	struct buf data, prp;
 	struct stat st;
 	struct xq q;
-	pid_t storm;
+	pid_t storm, fio;
 	int status, r, e, was_live;
+	/* Acknowledged writes: slot -> pattern seed + 1 (0: never written). */
+	static unsigned short acked[RACE_SLOTS];
+	unsigned int n, bad_reads = 0, slots = 0;
+	char arg_fn[96];
 
 	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q) ||
 	    buf_open(ctrl, 4096, 0, &data) || buf_open(ctrl, 4096, NVME_P2P_REGION_HOST, &prp)) {
@@ -861,7 +943,19 @@ TEST_F(cmb, resume_races_reset)
 		return;
 	}
 	gen0 = q.qi.generation;
-	fill(data.p, 4096, 7);
+	memset(acked, 0, sizeof(acked));
+	snprintf(arg_fn, sizeof(arg_fn), "--filename=%s", ns_dev);
+	fio = fork();
+	if (fio == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execlp("fio", "fio", "--name=blkmq", arg_fn, "--ioengine=io_uring", "--direct=1",
+		       "--rw=randwrite", "--bs=4k", "--iodepth=4", "--offset=" FIO_OFFSET,
+		       "--size=8M", "--verify=crc32c", "--do_verify=1", "--loops=2",
+		       "--verify_state_save=0", (char *)NULL);
+		_exit(127);
+	}
 	storm = fork();
 	if (storm == 0)
 		reset_storm(&ctrl);
@@ -895,8 +989,12 @@ TEST_F(cmb, resume_races_reset)
 			continue;	/* a later reset took it: fine */
 		if (before.state != NVME_P2P_QUEUE_LIVE)
 			xq_reset_state(&q);
-		if (xq_rw(&q, 0x01, LBA_BASE_BYTES + 60 * MiB, data.rc.bus_addr, 4096, &prp,
+		/* Each write its own pattern, at a slot of its own (mod RACE_SLOTS). */
+		n = io_ok + io_lost + dead;
+		fill(data.p, 4096, (unsigned char)n);
+		if (xq_rw(&q, 0x01, RACE_POS(n % RACE_SLOTS), data.rc.bus_addr, 4096, &prp,
 			  NULL) == 0) {
+			acked[n % RACE_SLOTS] = (unsigned char)n + 1;
 			io_ok++;
 			continue;
 		}
@@ -918,6 +1016,23 @@ TEST_F(cmb, resume_races_reset)
 	      false_stop);
 	CHECK(resumed > 0 && again > 0 && in_reset > 0,
 	      "the race was run: %u resumes, %u EAGAIN, %u while resetting", resumed, again, in_reset);
+	/* Every write the controller acknowledged is on the disk. */
+	for (n = 0; n < RACE_SLOTS; n++) {
+		if (!acked[n])
+			continue;
+		slots++;
+		if (!blockdev_same(RACE_POS(n), 4096, (unsigned char)(acked[n] - 1))) {
+			if (!bad_reads++)
+				TH_LOG("slot %u: the acknowledged write of pattern %u is not what the block device reads",
+				       n, acked[n] - 1);
+		}
+	}
+	CHECK(bad_reads == 0, "%u acknowledged exported writes (%u slots) read back through the block device: %u lost",
+	      io_ok, slots, bad_reads);
+	waitpid(fio, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "blk-mq fio randwrite verify during the resets: exit %d",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 
 	/* After the storm: the queue comes back, and everything works. */
 	queue_info(q.fd, &q.qi);
@@ -930,8 +1045,8 @@ TEST_F(cmb, resume_races_reset)
 	if (!was_live)
 		xq_reset_state(&q);	/* re-created: empty rings */
 	fill(data.p, 4096, 9);
-	r = xq_rw(&q, 0x01, LBA_BASE_BYTES + 60 * MiB, data.rc.bus_addr, 4096, &prp, NULL);
-	CHECK(r == 0 && blockdev_same(LBA_BASE_BYTES + 60 * MiB, 4096, 9),
+	r = xq_rw(&q, 0x01, RACE_POS(0), data.rc.bus_addr, 4096, &prp, NULL);
+	CHECK(r == 0 && blockdev_same(RACE_POS(0), 4096, 9),
 	      "exported write after the storm reads back through the block device (status %d)", r);
 	CHECK(stat(ns_dev, &st) == 0, "namespace %s still there", ns_dev);
 	CHECK(!kernel_log_has("Could not set queue count", "") &&

@@ -96,6 +96,11 @@ static void info_print_normal(const struct p2p_ctrl *c,
 	else
 		printf("%-18s: %u (no queue IDs reserved: load nvme with p2p_queues=N)\n",
 		       "first_qid", info->first_qid);
+	if (info->queues_reserved)
+		printf("%-18s: %s\n", "doorbells_apart",
+		       info->flags & NVME_P2P_INFO_DB_ISOLATED ?
+		       "yes (a peer given an exported queue's doorbells rings no kernel queue)" :
+		       "no (too few queues granted: an exported queue's doorbell page holds the kernel's queues' doorbells too)");
 	printf("%-18s: %u\n", "max_queue_depth", info->max_queue_depth);
 	printf("%-18s: %u\n", "max_transfer", info->max_transfer);
 }
@@ -125,6 +130,7 @@ static void info_print_json(const struct p2p_ctrl *c,
 	p2p_json_u64(o, "cmbloc", info->cmbloc);
 	p2p_json_u64(o, "cmb_bar", NVME_CMBLOC_BIR(info->cmbloc));
 	p2p_json_u64(o, "cmb_bar_offset", cmb_offset(info->cmbsz, info->cmbloc));
+	p2p_json_bool(o, "doorbells_apart", info->flags & NVME_P2P_INFO_DB_ISOLATED);
 	if (human) {
 		struct json_object *sz = json_create_object();
 		struct json_object *loc = json_create_object();

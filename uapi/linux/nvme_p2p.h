@@ -10,7 +10,9 @@
  * struct as zero, and accepts a newer (larger) one if its extra tail is
  * zero (else E2BIG). Reserved fields, unknown flags and the fields marked
  * "out" must be zero on input (else EINVAL), so that a later version may
- * give them a meaning.
+ * give them a meaning. INFO and QUEUE_INFO, whose structs are all output,
+ * set @argsz to the size they filled (the smaller of the caller's and the
+ * kernel's); the other ioctls leave it as given.
  *
  * Errors common to all: ENOTTY (kernel without nvme-p2p export), EFAULT
  * (bad pointer), EINVAL (argsz below the first version, reserved, output
@@ -30,6 +32,7 @@
 #define NVME_P2P_INFO_CMB_RDS		(1U << 4)  /* CMBSZ.RDS: read data in the CMB */
 #define NVME_P2P_INFO_CMB_WDS		(1U << 5)  /* CMBSZ.WDS: write data in the CMB */
 #define NVME_P2P_INFO_KERNEL_SQS_IN_CMB	(1U << 6)  /* nvme-pci's own SQs use the CMB */
+#define NVME_P2P_INFO_DB_ISOLATED	(1U << 7)  /* see @first_qid */
 
 /**
  * struct nvme_p2p_info - NVME_P2P_IOCTL_INFO: what the controller offers
@@ -45,7 +48,14 @@
  * @queues_reserved: out: I/O queue IDs set apart for export (the nvme
  *	module parameter p2p_queues, as far as the controller granted them)
  * @queues_used: out: exported queue pairs currently created
- * @first_qid: out: the lowest reserved queue ID (0 if none reserved)
+ * @first_qid: out: the lowest reserved queue ID (0 if none reserved).
+ *	With NVME_P2P_INFO_DB_ISOLATED the reserved queue IDs start on a
+ *	doorbell page that holds no doorbell of nvme-pci's own queues (with
+ *	a 4-byte stride, at queue ID 512), so an exported queue's doorbell
+ *	mapping reaches exported queues only. Without it the controller
+ *	granted too few queues for that: the reserved IDs are the highest
+ *	granted and their doorbell page holds nvme-pci's own queues'
+ *	doorbells too.
  * @max_queue_depth: out: deepest exported queue (CAP.MQES + 1)
  * @max_transfer: out: largest data transfer of one command, bytes (MDTS)
  * @reserved0: must be zero
@@ -110,7 +120,9 @@ struct nvme_p2p_info {
  * E2BIG (host region above NVME_P2P_HOST_REGION_MAX), ENOMEM (no
  * contiguous host memory), EMFILE/ENFILE (no descriptor left).
  *
- * mmap() errors: EINVAL (not MAP_SHARED, offset or length beyond @size),
+ * mmap() errors (after the mm core's own, such as ENOMEM for a length
+ * the address space cannot hold or EOVERFLOW for an offset plus length
+ * that overflows): EINVAL (not MAP_SHARED, offset or length beyond @size),
  * EPERM (PROT_EXEC; mprotect() to add it fails with EACCES), ENODEV
  * (region revoked). A region VMA is one piece: munmap() of part of it,
  * and mprotect() of part of it that changes the protection, fail with
@@ -171,7 +183,9 @@ struct nvme_p2p_region_create {
  *
  * Needs CAP_SYS_ADMIN: whoever writes the SQ can make the controller
  * read or write any memory its DMA reaches. The doorbell page holds the
- * doorbells of the queues that share the page, the driver's own included.
+ * doorbells of the exported queues that share the page, and of nvme-pci's
+ * own queues too unless NVME_P2P_IOCTL_INFO reports
+ * NVME_P2P_INFO_DB_ISOLATED.
  *
  * Closing the descriptor (the last reference: mappings hold one) deletes
  * the queue pair on the controller and frees its memory.
@@ -199,7 +213,8 @@ struct nvme_p2p_region_create {
  * needs the CMB and it lacks the space or CMBSZ.SQS), ENOMEM, ENODEV
  * (controller not live or going away), EAGAIN (a controller reset began
  * while creating it: nothing is left, try again), EIO (the controller
- * refused to create the queue), EMFILE/ENFILE.
+ * refused to create the queue, or the command failed or timed out),
+ * EMFILE/ENFILE.
  */
 struct nvme_p2p_queue_create {
 	__u32 argsz;
@@ -258,7 +273,7 @@ struct nvme_p2p_queue_create {
  * reset is under way. Errors: EAGAIN (a reset is under way, or began
  * while resuming: the queue is left to that reset, which stops it at a
  * new generation; wait for EPOLLPRI and try again), ENODEV (revoked), EIO
- * (the controller refused), ENOTTY.
+ * (the controller refused, or the command failed or timed out), ENOTTY.
  */
 struct nvme_p2p_queue_info {
 	__u32 argsz;
@@ -379,7 +394,7 @@ struct nvme_p2p_list_entry {
  * @reserved: must be zero
  *
  * Errors: EINVAL (@entry_size below the first version, flags, reserved),
- * EFAULT.
+ * EFAULT, ENOMEM (no room for a snapshot of @nr_entries entries).
  */
 struct nvme_p2p_list {
 	__u32 argsz;
