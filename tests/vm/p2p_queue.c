@@ -798,6 +798,30 @@ TEST_F(cmb, peer_and_list)
 	      "LIST: empty after close");
 }
 
+/*
+ * blk-mq I/O alongside: fio randwrite with crc32c verify on the namespace,
+ * above FIO_OFFSET, in a child; its exit status says whether it verified.
+ */
+static pid_t fio_verify_start(const char *loops)
+{
+	char arg_fn[96];
+	pid_t fio;
+
+	snprintf(arg_fn, sizeof(arg_fn), "--filename=%s", ns_dev);
+	fio = fork();
+	if (fio == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execlp("fio", "fio", "--name=blkmq", arg_fn, "--ioengine=io_uring", "--direct=1",
+		       "--rw=randwrite", "--bs=4k", "--iodepth=4", "--offset=" FIO_OFFSET,
+		       "--size=8M", "--verify=crc32c", "--do_verify=1", loops,
+		       "--verify_state_save=0", (char *)NULL);
+		_exit(127);
+	}
+	return fio;
+}
+
 /* A reset while exported I/O and blk-mq fio verify both run. */
 TEST_F(cmb, reset)
 {
@@ -809,26 +833,13 @@ TEST_F(cmb, reset)
 	pid_t fio, resetter;
 	int status, i, st, gen_seen = 0, lost = 0;
 	double deadline;
-	char arg_fn[96];
 
 	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q) || buf_open(ctrl, 65536, 0, &src) ||
 	    buf_open(ctrl, 65536, 0, &dst) || buf_open(ctrl, 4096, NVME_P2P_REGION_HOST, &prp)) {
 		CHECK(0, "reset test set-up");
 		return;
 	}
-	snprintf(arg_fn, sizeof(arg_fn), "--filename=%s", ns_dev);
-	fio = fork();
-	if (fio == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		execlp("fio", "fio", "--name=blkmq", arg_fn, "--ioengine=io_uring", "--direct=1",
-		       "--rw=randwrite", "--bs=4k", "--iodepth=4", "--offset=" FIO_OFFSET,
-		       "--size=8M", "--verify=crc32c", "--do_verify=1", "--loops=4",
-		       "--verify_state_save=0",
-		       (char *)NULL);
-		_exit(127);
-	}
+	fio = fio_verify_start("--loops=4");
 	resetter = fork();
 	if (resetter == 0) {
 		usleep(300 * 1000);
@@ -935,7 +946,6 @@ TEST_F(cmb, resume_races_reset)
 	/* Acknowledged writes: slot -> pattern seed + 1 (0: never written). */
 	static unsigned short acked[RACE_SLOTS];
 	unsigned int n, bad_reads = 0, slots = 0;
-	char arg_fn[96];
 
 	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q) ||
 	    buf_open(ctrl, 4096, 0, &data) || buf_open(ctrl, 4096, NVME_P2P_REGION_HOST, &prp)) {
@@ -944,18 +954,7 @@ TEST_F(cmb, resume_races_reset)
 	}
 	gen0 = q.qi.generation;
 	memset(acked, 0, sizeof(acked));
-	snprintf(arg_fn, sizeof(arg_fn), "--filename=%s", ns_dev);
-	fio = fork();
-	if (fio == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		execlp("fio", "fio", "--name=blkmq", arg_fn, "--ioengine=io_uring", "--direct=1",
-		       "--rw=randwrite", "--bs=4k", "--iodepth=4", "--offset=" FIO_OFFSET,
-		       "--size=8M", "--verify=crc32c", "--do_verify=1", "--loops=2",
-		       "--verify_state_save=0", (char *)NULL);
-		_exit(127);
-	}
+	fio = fio_verify_start("--loops=2");
 	storm = fork();
 	if (storm == 0)
 		reset_storm(&ctrl);
