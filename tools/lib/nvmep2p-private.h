@@ -11,6 +11,8 @@
 #include "nvmep2p.h"
 
 #define NVMEP2P_CTRL_NAME_MAX	32
+/* Entries of a queue's cid_busy: one per 16-bit CID (see nvmep2p.h). */
+#define NVMEP2P_CID_BUSY_ENTRIES	65536
 
 struct nvmep2p_ctrl {
 	int fd;

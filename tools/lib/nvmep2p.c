@@ -322,8 +322,14 @@ static struct nvmep2p_queue *queue_alloc(uint32_t depth)
 	size_t size;
 	char *p;
 
+	/*
+	 * cid_busy has an entry for every 16-bit CID, those at and above
+	 * depth always 0: one load tells whether a CID from a CQE is valid
+	 * and in flight. The pages past the first few are never touched.
+	 */
 	size = sizeof(*q) + sizeof(*q->priv) +
-		depth * (sizeof(void *) + 2 * sizeof(uint16_t) + sizeof(uint8_t));
+		depth * (sizeof(void *) + 2 * sizeof(uint16_t)) +
+		NVMEP2P_CID_BUSY_ENTRIES;
 	p = calloc(1, size);
 	if (!p)
 		return NULL;

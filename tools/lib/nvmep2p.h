@@ -211,6 +211,12 @@ const char *nvmep2p_status_str(int status);
 /* Queue pairs                                                             */
 /* ---------------------------------------------------------------------- */
 
+#if defined(__GNUC__) || defined(__clang__)
+#define NVMEP2P__UNLIKELY(x)	__builtin_expect(!!(x), 0)
+#else
+#define NVMEP2P__UNLIKELY(x)	(x)
+#endif
+
 struct nvmep2p_queue_params {
 	unsigned int depth;		/* entries per ring, 2..max_queue_depth */
 	unsigned int flags;		/* NVME_P2P_QUEUE_*_NO_CPU_MAP */
@@ -244,7 +250,9 @@ struct nvmep2p_queue {
 	uint32_t cid_nr_free;
 	uint16_t *cid_free;		/* stack of free CIDs */
 	uint16_t *slot_cid;		/* CID of the SQE in each SQ slot */
-	uint8_t *cid_busy;		/* CID handed out, not yet completed */
+	uint8_t *cid_busy;		/* CID handed out, not yet completed:
+					 * one entry per 16-bit CID, 0 from
+					 * depth on (any CQE's CID indexes it) */
 	void **cid_data;		/* user data per CID */
 	uint64_t spurious;		/* CQEs naming no command in flight */
 
@@ -359,20 +367,27 @@ static inline void nvmep2p_consume_fence(void)
  */
 static inline struct nvmep2p_sqe *nvmep2p_queue_get_sqe(struct nvmep2p_queue *q)
 {
-	uint32_t slot = q->sq_tail, next = slot + 1;
+	uint32_t slot = q->sq_tail, next = slot + 1, nr_free = q->cid_nr_free;
+	uint16_t *cid_free = q->cid_free, *slot_cid = q->slot_cid;
+	uint8_t *cid_busy = q->cid_busy;
+	void **cid_data = q->cid_data;
+	struct nvmep2p_sqe *sqe;
 	uint16_t cid;
 
 	if (next == q->depth)
 		next = 0;
-	if (!q->sq || !q->sq_db || !q->cid_nr_free || next == q->sq_head)
+	/* sq_cpu: the SQ and its doorbell have CPU mappings. */
+	if (NVMEP2P__UNLIKELY(!nr_free || next == q->sq_head || !q->sq_cpu))
 		return NULL;
-	cid = q->cid_free[--q->cid_nr_free];
-	q->cid_busy[cid] = 1;
-	q->cid_data[cid] = NULL;
-	q->slot_cid[slot] = cid;
-	q->sq[slot].cid = nvmep2p_le16(cid);
+	sqe = q->sq + slot;
+	cid = cid_free[--nr_free];
+	q->cid_nr_free = nr_free;
 	q->sq_tail = next;
-	return &q->sq[slot];
+	cid_data[cid] = NULL;
+	slot_cid[slot] = cid;
+	sqe->cid = nvmep2p_le16(cid);
+	cid_busy[cid] = 1;
+	return sqe;
 }
 
 /* The command identifier get_sqe put in this SQE (host order). */
@@ -397,13 +412,12 @@ static inline void nvmep2p_sqe_set_data(struct nvmep2p_queue *q,
  */
 static inline int nvmep2p_queue_submit(struct nvmep2p_queue *q)
 {
-	uint32_t tail = q->sq_tail;
+	uint32_t tail = q->sq_tail, rung = q->sq_tail_rung;
 	int n;
 
-	if (tail == q->sq_tail_rung)
+	if (tail == rung)
 		return 0;
-	n = (int)(tail >= q->sq_tail_rung ? tail - q->sq_tail_rung :
-		  tail + q->depth - q->sq_tail_rung);
+	n = (int)(tail >= rung ? tail - rung : tail + q->depth - rung);
 	nvmep2p_store_fence();
 	*q->sq_db = nvmep2p_le32(tail);
 	q->sq_tail_rung = tail;
@@ -414,18 +428,14 @@ static inline int nvmep2p_queue_submit(struct nvmep2p_queue *q)
 /* Whole commands                                                          */
 /* ---------------------------------------------------------------------- */
 
-#if defined(__GNUC__) || defined(__clang__)
-#define NVMEP2P__UNLIKELY(x)	__builtin_expect(!!(x), 0)
-#else
-#define NVMEP2P__UNLIKELY(x)	(x)
-#endif
-
 #if (defined(__GNUC__) || defined(__clang__)) && \
 	(defined(__x86_64__) || defined(__aarch64__))
 /* 16-byte vectors: SSE2 on x86-64, NEON on arm64 (both baseline). */
 typedef uint16_t nvmep2p__v8u16 __attribute__((vector_size(16)));
 typedef uint16_t nvmep2p__v8u16_ua __attribute__((vector_size(16), may_alias,
 						   aligned(1)));
+typedef uint64_t nvmep2p__v2u64_ua __attribute__((vector_size(16), may_alias,
+						   aligned(8)));
 #define NVMEP2P__VEC16	1
 #endif
 
@@ -489,61 +499,109 @@ static inline int nvmep2p_queue_push_cmd(struct nvmep2p_queue *q,
 					 void *data)
 {
 	uint32_t slot = q->sq_tail, next = slot + 1, nr_free = q->cid_nr_free;
+	uint16_t *cid_free = q->cid_free;
+	uint8_t *cid_busy = q->cid_busy;
+	void **cid_data = q->cid_data;
+	struct nvmep2p_sqe *sq = q->sq;
 	uint16_t cid;
 
 	if (next == q->depth)
 		next = 0;
 	if (NVMEP2P__UNLIKELY(!nr_free || next == q->sq_head || !q->sq_cpu))
 		return q->sq_cpu ? -EBUSY : -EOPNOTSUPP;
-	cid = q->cid_free[--nr_free];
+	cid = cid_free[--nr_free];
 	q->cid_nr_free = nr_free;
-	q->cid_data[cid] = data;
-	__nvmep2p_sqe_copy(&q->sq[slot], cmd, cid);
-	q->cid_busy[cid] = 1;
 	q->sq_tail = next;
+	cid_data[cid] = data;
+	__nvmep2p_sqe_copy(&sq[slot], cmd, cid);
+	cid_busy[cid] = 1;
 	return cid;
 }
 
 /*
- * Push up to nr commands, cmds[0..nr-1], with data[i] attached to the
- * i-th (data may be NULL: no data), as many as the queue has room for.
- * The checks are made once for the batch. Returns how many were pushed
- * (0 when the queue is full), -EOPNOTSUPP as push_cmd.
+ * Copy n commands to consecutive SQ slots from sqe on (no wrap), with the
+ * CIDs cids[0..n-1] (taken off the free stack).
  */
+static inline void __nvmep2p_push_run(struct nvmep2p_sqe *sqe,
+				      const struct nvmep2p_sqe *cmds,
+				      void *const *data, const uint16_t *cids,
+				      uint8_t *cid_busy, void **cid_data,
+				      uint32_t n)
+{
+	uint32_t i;
+
+	if (data) {
+		for (i = 0; i < n; i++) {
+			uint16_t cid = cids[i];
+
+			cid_data[cid] = data[i];
+			__nvmep2p_sqe_copy(&sqe[i], &cmds[i], cid);
+			cid_busy[cid] = 1;
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			uint16_t cid = cids[i];
+
+			cid_data[cid] = NULL;
+			__nvmep2p_sqe_copy(&sqe[i], &cmds[i], cid);
+			cid_busy[cid] = 1;
+		}
+	}
+}
+
 static inline int nvmep2p_queue_push_cmds(struct nvmep2p_queue *q,
 					  const struct nvmep2p_sqe *cmds,
 					  void *const *data, unsigned int nr)
 {
-	uint32_t tail = q->sq_tail, depth = q->depth;
-	uint32_t room = q->sq_head + depth - tail - 1, nr_free = q->cid_nr_free;
-	struct nvmep2p_sqe *sqe, *sq_end;
-	uint16_t *free_top;
+	uint32_t tail = q->sq_tail, depth = q->depth, nr_free = q->cid_nr_free;
+	uint32_t room = q->sq_head + depth - tail - 1, run;
+	struct nvmep2p_sqe *sq = q->sq;
+	uint16_t *cids;
 	uint8_t *cid_busy = q->cid_busy;
 	void **cid_data = q->cid_data;
-	unsigned int i;
 
+	if (nr == 1) {
+		/* One command: push_cmd's path, without the batch set-up. */
+		int ret = nvmep2p_queue_push_cmd(q, cmds, data ? data[0] : NULL);
+
+		return ret >= 0 ? 1 : ret == -EBUSY ? 0 : ret;
+	}
 	if (NVMEP2P__UNLIKELY(!q->sq_cpu))
 		return -EOPNOTSUPP;
+	/* Queue full: SQ slots free as far as the newest CQE says, and CIDs. */
 	if (room >= depth)
 		room -= depth;
 	if (nr > room)
 		nr = room;
 	if (nr > nr_free)
 		nr = nr_free;
-	sqe = q->sq + tail;
-	sq_end = q->sq + depth;
-	free_top = q->cid_free + nr_free;
-	for (i = 0; i < nr; i++) {
-		uint16_t cid = *--free_top;
+	/*
+	 * The top nr CIDs of the free stack, taken in stack order from the
+	 * bottom one up, but cmds[0] gets the top (as push_cmd would: the
+	 * CID whose pool slot nvmep2p_queue_next_cmd_mem() reported).
+	 */
+	cids = q->cid_free + nr_free - nr;
+	if (nr > 1) {
+		uint16_t top = cids[nr - 1];
 
-		cid_data[cid] = data ? data[i] : NULL;
-		cid_busy[cid] = 1;
-		__nvmep2p_sqe_copy(sqe, &cmds[i], cid);
-		if (++sqe == sq_end)
-			sqe = q->sq;
+		cids[nr - 1] = cids[0];
+		cids[0] = top;
 	}
-	q->cid_nr_free = nr_free - nr;
-	q->sq_tail = (uint32_t)(sqe - q->sq);
+	/* Up to the end of the ring, then from its start. */
+	run = depth - tail;
+	if (run > nr)
+		run = nr;
+	__nvmep2p_push_run(sq + tail, cmds, data, cids, cid_busy, cid_data, run);
+	/* Read again rather than held across the copies. */
+	if (NVMEP2P__UNLIKELY(run < nr))
+		__nvmep2p_push_run(q->sq, cmds + run, data ? data + run : NULL,
+				   q->cid_free + q->cid_nr_free - nr + run,
+				   q->cid_busy, q->cid_data, nr - run);
+	tail = q->sq_tail + nr;
+	if (tail >= q->depth)
+		tail -= q->depth;
+	q->cid_nr_free -= nr;
+	q->sq_tail = tail;
 	return (int)nr;
 }
 
@@ -570,11 +628,17 @@ int nvmep2p_queue_next_prps(struct nvmep2p_queue *q, uint64_t addr,
 /* Write the CQ head doorbell if entries were consumed since the last one. */
 static inline void nvmep2p_queue_ring_cq(struct nvmep2p_queue *q)
 {
-	if (q->cq_head == q->cq_head_rung || !q->cq_db)
+	uint32_t head = q->cq_head;
+	volatile uint32_t *db;
+
+	if (head == q->cq_head_rung)
+		return;
+	db = q->cq_db;
+	if (!db)
 		return;
 	nvmep2p_consume_fence();
-	*q->cq_db = nvmep2p_le32(q->cq_head);
-	q->cq_head_rung = q->cq_head;
+	*db = nvmep2p_le32(head);
+	q->cq_head_rung = head;
 }
 
 /*
@@ -589,14 +653,22 @@ static inline void nvmep2p_queue_ring_cq(struct nvmep2p_queue *q)
 static inline int nvmep2p_queue_peek_cqe(struct nvmep2p_queue *q,
 					 struct nvmep2p_cqe **cqe)
 {
-	struct nvmep2p_cqe *e;
+	struct nvmep2p_cqe *cq = q->cq, *e;
+	uint32_t head = q->cq_head;
 
-	if (!q->cq)
+	if (NVMEP2P__UNLIKELY(!cq))
 		return -EOPNOTSUPP;
-	e = &q->cq[q->cq_head];
+	e = cq + head;
 	/* The controller writes it: one fresh load of the phase word. */
 	if ((nvmep2p_le16(*(volatile uint16_t *)&e->status) & 1) != q->cq_phase) {
-		nvmep2p_queue_ring_cq(q);
+		volatile uint32_t *db;
+
+		/* ring_cq, the head already at hand */
+		if (head != q->cq_head_rung && (db = q->cq_db)) {
+			nvmep2p_consume_fence();
+			*db = nvmep2p_le32(head);
+			q->cq_head_rung = head;
+		}
 		return -EAGAIN;
 	}
 	/* Read the rest of the entry only after its phase tag. */
@@ -613,7 +685,8 @@ static inline void *nvmep2p_cqe_get_data(const struct nvmep2p_queue *q,
 {
 	uint16_t cid = nvmep2p_le16(cqe->cid);
 
-	return cid < q->depth && q->cid_busy[cid] ? q->cid_data[cid] : NULL;
+	/* cid_busy covers every CID: 0 for one not in flight or >= depth. */
+	return q->cid_busy[cid] ? q->cid_data[cid] : NULL;
 }
 
 /*
@@ -626,20 +699,26 @@ static inline void nvmep2p_queue_cqe_seen(struct nvmep2p_queue *q,
 					  struct nvmep2p_cqe *cqe)
 {
 	uint16_t cid = nvmep2p_le16(cqe->cid), sq_head = nvmep2p_le16(cqe->sq_head);
+	uint32_t depth = q->depth, head = q->cq_head + 1, nr_free = q->cid_nr_free;
+	uint8_t *cid_busy = q->cid_busy;
+	uint16_t *cid_free = q->cid_free;
 
-	if (cid < q->depth && q->cid_busy[cid]) {
-		q->cid_busy[cid] = 0;
-		q->cid_data[cid] = NULL;
-		q->cid_free[q->cid_nr_free++] = cid;
-	} else {
+	/* Valid and in flight (cid_busy is 0 for every CID >= depth). Its
+	 * data is left as it is: only a busy CID's data is ever read. */
+	if (NVMEP2P__UNLIKELY(!cid_busy[cid])) {
 		q->spurious++;
+	} else {
+		cid_free[nr_free] = cid;
+		q->cid_nr_free = nr_free + 1;
+		cid_busy[cid] = 0;
 	}
-	if (sq_head < q->depth)
+	if (sq_head < depth)
 		q->sq_head = sq_head;
-	if (++q->cq_head == q->depth) {
-		q->cq_head = 0;
+	if (NVMEP2P__UNLIKELY(head == depth)) {
+		head = 0;
 		q->cq_phase ^= 1;
 	}
+	q->cq_head = head;
 }
 
 /*
@@ -678,37 +757,47 @@ static inline int nvmep2p_cmpl_status(const struct nvmep2p_cmpl *c)
  * load of its last half (SQ ID, CID, phase): one snapshot, so the other
  * fields cannot be older than the phase tag.
  */
-static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
-				     struct nvmep2p_cmpl *out, unsigned int max)
-{
-	const struct nvmep2p_cqe *e, *end;
-	uint32_t depth = q->depth;
-	uint16_t *free_top = q->cid_free + q->cid_nr_free;
-	uint8_t *cid_busy = q->cid_busy;
-	void **cid_data = q->cid_data;
-	struct nvmep2p_cmpl *o = out;
-	const uint64_t mask = 0xffffULL << 16 | 1ULL << 48;
-	uint64_t match = (uint64_t)q->qid << 16 | (uint64_t)q->cq_phase << 48;
-	uint64_t w = 0;
-	unsigned int left = max;
+#define NVMEP2P__CQE_MASK	(0xffffULL << 16 | 1ULL << 48)	/* SQ ID, phase */
+#define NVMEP2P__CQE_PHASE	(1ULL << 48)
 
-	if (NVMEP2P__UNLIKELY(!q->cq))
-		return -EOPNOTSUPP;
-	e = q->cq + q->cq_head;
-	end = q->cq + depth;
-	for (; left; left--) {
+/*
+ * Reap the posted entries from e on, up to lim (not wrapping), for poll:
+ * the completions go to *op, their CIDs onto *free_top. Returns where it
+ * stopped (lim, or the first entry not posted or not of this queue: its
+ * last 8 bytes in *w).
+ */
+static inline const struct nvmep2p_cqe *
+__nvmep2p_poll_run(struct nvmep2p_queue *q, const struct nvmep2p_cqe *e,
+		   const struct nvmep2p_cqe *lim, uint64_t match,
+		   struct nvmep2p_cmpl **op, uint16_t **free_top,
+		   uint8_t *cid_busy, void *const *cid_data, uint64_t *wp)
+{
+	struct nvmep2p_cmpl *o = *op;
+	uint16_t *f = *free_top;
+	size_t left = (size_t)(lim - e);
+
+	if (!left)
+		goto out;
+	for (;; e++) {
+		uint64_t w;
 		uint32_t cs, cid;
 
 		/* SQ head, SQ ID, CID, status: the controller writes them. */
 		w = nvmep2p_le64(*(const volatile nvmep2p__u64_alias *)&e->sq_head);
-		if ((w & mask) != match)
+		if ((w & NVMEP2P__CQE_MASK) != match) {
+			*wp = w;
 			break;
+		}
 		cs = (uint32_t)(w >> 32);	/* CID, status */
 		cid = cs & 0xffff;
-		if (NVMEP2P__UNLIKELY(cid >= depth || !cid_busy[cid])) {
+		/*
+		 * Valid and in flight (cid_busy is 0 for every CID >= depth):
+		 * test and clear in one, 1 - 1 is 0; a 0 is put back.
+		 */
+		if (NVMEP2P__UNLIKELY(--cid_busy[cid])) {
+			cid_busy[cid] = 0;
 			q->spurious++;
 		} else {
-			cid_busy[cid] = 0;
 			o->data = cid_data[cid];
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 			o->cid = (uint16_t)cid;
@@ -717,35 +806,85 @@ static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
 			__builtin_memcpy(&o->cid, &cs, sizeof(cs));
 #endif
 			o++;
-			*free_top++ = (uint16_t)cid;
+			*f++ = (uint16_t)cid;
 		}
-		if (NVMEP2P__UNLIKELY(++e == end)) {
-			e = q->cq;
-			match ^= 1ULL << 48;
+		if (!--left) {
+			e++;
+			break;
 		}
 	}
-	if (NVMEP2P__UNLIKELY(left == max)) {
-		/* Posted (phase matches) but of another queue: stale. */
-		if (max && !((w ^ match) & 1ULL << 48))
+out:
+	*op = o;
+	*free_top = f;
+	return e;
+}
+
+static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
+				     struct nvmep2p_cmpl *out, unsigned int max)
+{
+	const struct nvmep2p_cqe *cq = q->cq, *start, *lim, *e, *last;
+	uint32_t head = q->cq_head, run = q->depth - head;
+	uint16_t *free_top = q->cid_free + q->cid_nr_free;
+	struct nvmep2p_cmpl *o = out;
+	uint64_t match = (uint64_t)q->qid << 16 | (uint64_t)q->cq_phase << 48;
+	uint64_t w = 0;
+	uint32_t n;
+
+	if (NVMEP2P__UNLIKELY(!cq))
+		return -EOPNOTSUPP;
+	/* Up to the end of the ring at most, then (rarely) from its start. */
+	if (run > max)
+		run = max;
+	start = cq + head;
+	lim = start + run;
+	e = __nvmep2p_poll_run(q, start, lim, match, &o, &free_top,
+			       q->cid_busy, q->cid_data, &w);
+	if (NVMEP2P__UNLIKELY(e == start)) {
+		/* None: posted (phase matches) but of another queue: stale. */
+		if (max && !((w ^ match) & NVMEP2P__CQE_PHASE))
 			return -ESTALE;
 		return 0;
 	}
-	q->cid_nr_free = (uint32_t)(free_top - q->cid_free);
-	q->cq_head = (uint32_t)(e - q->cq);
+	last = e - 1;
+	/* The fields are read again below rather than held across the loop. */
+	cq = q->cq;
+	if (NVMEP2P__UNLIKELY(e == lim) && lim == cq + q->depth) {
+		/* The wrap: the phase flips; less than one lap in all. */
+		uint32_t left = max - (uint32_t)(lim - start);
+
+		head = q->cq_head;
+		e = cq;
+		match ^= NVMEP2P__CQE_PHASE;
+		if (left) {
+			e = __nvmep2p_poll_run(q, cq, cq + (left < head ? left : head),
+					       match, &o, &free_top, q->cid_busy,
+					       q->cid_data, &w);
+			if (e != cq)
+				last = e - 1;
+		}
+	}
+	n = (uint32_t)(o - out);
+	head = (uint32_t)(e - cq);
+	q->cid_nr_free += n;
+	q->cq_head = head;
 	q->cq_phase = (uint8_t)(match >> 48);
 	{
 		/* The SQ head the newest entry reports. */
-		uint16_t sq_head = nvmep2p_le16((e == q->cq ? end : e)[-1].sq_head);
+		uint16_t sq_head = nvmep2p_le16(last->sq_head);
 
-		if (sq_head < depth)
+		if (sq_head < q->depth)
 			q->sq_head = sq_head;
 	}
-	if (q->cq_db) {
-		nvmep2p_consume_fence();
-		*q->cq_db = nvmep2p_le32(q->cq_head);
-		q->cq_head_rung = q->cq_head;
+	{
+		volatile uint32_t *db = q->cq_db;
+
+		if (db) {
+			nvmep2p_consume_fence();
+			*db = nvmep2p_le32(head);
+			q->cq_head_rung = head;
+		}
 	}
-	return (int)(o - out);
+	return (int)n;
 }
 
 /*
@@ -821,6 +960,22 @@ static inline void nvmep2p_prep_cmd(struct nvmep2p_sqe *sqe, uint8_t opcode,
 	sqe->opcode = opcode;
 	sqe->flags = 0;
 	sqe->nsid = nvmep2p_le32(nsid);
+#ifdef NVMEP2P__VEC16
+	{
+		/* Quad word pairs that are 0 or half 0: one 16-byte store
+		 * each (where the half is not a constant 0, as many
+		 * instructions as two 8-byte stores). */
+		const nvmep2p__v2u64_ua zero = { 0, 0 };
+		const nvmep2p__v2u64_ua cdw12_15 = {
+			nvmep2p_le64((uint64_t)cdw13 << 32 | cdw12), 0 };
+
+		*(nvmep2p__v2u64_ua *)&qw[1] = zero;	/* CDW2, CDW3, MPTR */
+		sqe->prp1 = nvmep2p_le64(prp1);
+		sqe->prp2 = nvmep2p_le64(prp2);
+		qw[5] = nvmep2p_le64((uint64_t)cdw11 << 32 | cdw10);
+		*(nvmep2p__v2u64_ua *)&qw[6] = cdw12_15;
+	}
+#else
 	qw[1] = 0;				/* CDW2, CDW3 */
 	sqe->mptr = 0;
 	sqe->prp1 = nvmep2p_le64(prp1);
@@ -828,6 +983,7 @@ static inline void nvmep2p_prep_cmd(struct nvmep2p_sqe *sqe, uint8_t opcode,
 	qw[5] = nvmep2p_le64((uint64_t)cdw11 << 32 | cdw10);
 	qw[6] = nvmep2p_le64((uint64_t)cdw13 << 32 | cdw12);
 	qw[7] = 0;				/* CDW14, CDW15 */
+#endif
 }
 
 /*
