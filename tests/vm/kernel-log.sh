@@ -15,12 +15,13 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	[ -z "$leaks" ] || echo "$leaks" | head -40 | sed 's/^/# /'
 fi
 # Lockdep and debugobjects reports come as WARNING: lines (ODEBUG too).
-bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel BUG|UBSAN|KASAN|ODEBUG:')
+log=$(dmesg)
+bad=$(grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel BUG|UBSAN|KASAN|ODEBUG:' <<<"$log")
 ok "no kernel warnings, bugs or oopses in the log" test -z "$bad"
 [ -z "$bad" ] || echo "$bad" | head -20 | sed 's/^/# /'
 # The exports never disturbed the controller's own bring-up: a reset kept
 # every I/O queue and namespace of nvme-pci.
-lost=$(dmesg | grep -E 'Could not set queue count|IO queues lost|lost its queue ID')
+lost=$(grep -E 'Could not set queue count|IO queues lost|lost its queue ID' <<<"$log")
 ok "no controller lost its I/O queues or an exported queue its ID" test -z "$lost"
 [ -z "$lost" ] || echo "$lost" | head -20 | sed 's/^/# /'
 done_testing

@@ -9,6 +9,7 @@
  * placement (FIXTURE_VARIANT). Runs in the testbed guest as root; prints TAP.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -349,17 +350,17 @@ TEST_F(cmb, info)
 /* The number of blk-mq hardware queues of the fixture's namespace. */
 static unsigned int blkmq_queues(void)
 {
-	char cmd[256];
+	char path[256];
 	unsigned int n = 0;
-	FILE *f;
+	struct dirent *d;
+	DIR *dir;
 
-	snprintf(cmd, sizeof(cmd), "ls -d /sys/block/%s/mq/* 2>/dev/null | wc -l", ns_dev + 5);
-	f = popen(cmd, "r");
-	if (f) {
-		if (fscanf(f, "%u", &n) != 1)
-			n = 0;
-		pclose(f);
-	}
+	snprintf(path, sizeof(path), "/sys/block/%s/mq", ns_dev + 5);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	if (dir)
+		closedir(dir);
 	return n;
 }
 
@@ -895,21 +896,6 @@ TEST_F(cmb, reset)
 #define RACE_SLOTS 2048		/* 8 MiB of 4 KiB writes */
 #define RACE_POS(slot) (LBA_BASE_BYTES + 80 * MiB + (uint64_t)(slot) * 4096)
 
-/* /sys/class/nvme/nvmeN/state of the fixture's controller reads "resetting". */
-static int ctrl_resetting(void)
-{
-	char path[128], state[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/nvme/%s/state", ctrl_name);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(state, sizeof(state), f))
-		state[0] = 0;
-	fclose(f);
-	return !strncmp(state, "resetting", 9);
-}
 
 /* Resets back to back, a random 0-20 ms apart; exits 1 if one failed. */
 static void reset_storm(void *arg)
@@ -965,7 +951,7 @@ TEST_F(cmb, resume_races_reset)
 		/* Resumes spread over the resets' cycle, not only after them. */
 		usleep(random() % 10000);
 		queue_info(q.fd, &before);
-		if (ctrl_resetting())
+		if (ctrl_state_is(ctrl_name, "resetting"))
 			in_reset++;
 		r = ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME);
 		e = errno;

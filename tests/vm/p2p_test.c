@@ -89,6 +89,22 @@ long long sysfs_num(const char *name)
 	return v;
 }
 
+int ctrl_state_is(const char *name, const char *want)
+{
+	char path[128], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/state", name);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	return !strcmp(buf, want);
+}
+
 int info(int ctrl, struct nvme_p2p_info *in)
 {
 	memset(in, 0, sizeof(*in));

@@ -31,6 +31,8 @@ int open_ctrl(const char *serial);
 /* The PCI address (0000:03:00.0) of the last opened controller, or "". */
 void ctrl_bdf(char *bdf, size_t len);
 long long sysfs_num(const char *name);
+/* /sys/class/nvme/NAME/state reads WANT ("live", "resetting", ...). */
+int ctrl_state_is(const char *name, const char *want);
 int info(int ctrl, struct nvme_p2p_info *in);
 long long cmb_free(int ctrl);
 int region(int ctrl, uint64_t size, uint32_t flags, struct nvme_p2p_region_create *out);

@@ -271,28 +271,12 @@ static int list_entries(pid_t pid)
 	return n;
 }
 
-static int ctrl_state_is(const char *want)
-{
-	char path[128], buf[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/nvme/%s/state", cmb_ctrl_name);
-	f = fopen(path, "r");
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = 0;
-	return !strcmp(buf, want);
-}
-
 static bool wait_live(void)
 {
 	int i;
 
 	for (i = 0; i < 300; i++) {
-		if (ctrl_state_is("live"))
+		if (ctrl_state_is(cmb_ctrl_name, "live"))
 			return true;
 		usleep(100 * 1000);
 	}
