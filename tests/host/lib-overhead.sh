@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # libnvmep2p's data path against the software controller of make
 # bench-overhead (tools/lib/bench/overhead.c): every submit path (in place,
-# push_cmd, push_cmds) with every reap path (peek/seen, poll) at batch 1 and
-# 32 completes every I/O once, with its data pointer and status, with CIDs
-# unique in flight and no spurious entry. Then, with valgrind, the
+# push_cmd, push_cmds, submit_cmd) with every reap path (peek/seen, poll,
+# poll_one) at batch 1 and 32 completes every I/O once, with its data
+# pointer and status, with CIDs unique in flight and no spurious entry. Then, with valgrind, the
 # instruction counts of two callgrind runs are the same (the figures are
 # deterministic); they are printed, not judged (make bench-overhead does).
 . "$(dirname "$0")/../tap.sh"
@@ -20,7 +20,7 @@ while read -r line; do
 	"not ok "*) tap_result 1 "${line#not ok * - }" ;;
 	esac
 done <<<"$out"
-is "$(grep -c '^ok' <<<"$out")" 12 "12 cases (3 submit x 2 reap paths x 2 batch sizes) ran"
+is "$(grep -c '^ok' <<<"$out")" 24 "24 cases (4 submit x 3 reap paths x 2 batch sizes) ran"
 is "$rc" 0 "the overhead program exits 0"
 
 if ! command -v valgrind >/dev/null; then

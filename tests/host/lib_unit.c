@@ -913,6 +913,81 @@ static void test_push_poll(void)
 	}
 }
 
+/* The one-at-a-time pair: submit_cmd (push + doorbell) and poll_one. */
+static void test_one_at_a_time(void)
+{
+	struct nvmep2p_sqe cmd;
+	struct nvmep2p_cmpl c = { 0 };
+	int cid[3], i, wrapped = 0, ok = 1;
+	struct fake f;
+
+	fake_init(&f, 4, 0);
+	nvmep2p_prep_write(&cmd, 1, 77, 1, 0x2000, 0);
+	cid[0] = nvmep2p_queue_submit_cmd(f.q, &cmd, &f);
+	result(cid[0] >= 0 && le16toh(f.sq[0].cid) == cid[0] &&
+	       f.sq[0].opcode == NVMEP2P_OP_WRITE && le32toh(f.sq[0].cdw10) == 77,
+	       "submit_cmd copies the command to the tail with the CID it returns");
+	is_int(f.sq_db, 1, "submit_cmd rings the SQ tail doorbell");
+	is_int(nvmep2p_queue_submit(f.q), 0, "so submit has nothing left to ring");
+	is_int(nvmep2p_queue_poll_one(f.q, &c), 0, "poll_one with nothing posted is 0");
+	is_int(f.cq_db, DB_UNTOUCHED, "and writes no CQ doorbell");
+	fake_fetch(&f);
+	fake_complete(&f, (uint16_t)cid[0], NVMEP2P_STATUS_LBA_RANGE, 1, QID);
+	is_int(nvmep2p_queue_poll_one(f.q, &c), 1, "poll_one reaps the posted entry");
+	result(c.data == &f && c.cid == cid[0] &&
+	       nvmep2p_cmpl_status(&c) == NVMEP2P_STATUS_LBA_RANGE,
+	       "poll_one reports data, CID and status");
+	is_int(f.cq_db, 1, "poll_one rings the CQ head doorbell");
+	is_int(nvmep2p_queue_inflight(f.q), 0, "the CID is free again");
+
+	/* Full: depth 4 holds 3, a refused command writes nothing. */
+	for (i = 0; i < 3; i++)
+		cid[i] = nvmep2p_queue_submit_cmd(f.q, &cmd, &cid[i]);
+	f.sq_db = DB_UNTOUCHED;
+	is_int(nvmep2p_queue_submit_cmd(f.q, &cmd, NULL), -EBUSY,
+	       "submit_cmd on a full queue is EBUSY");
+	is_int(f.sq_db, DB_UNTOUCHED, "and rings no doorbell");
+	f.sq_db = htole32(0);	/* the controller saw the 3 */
+	for (i = 0; i < 3; i++)
+		fake_fetch(&f);
+	/* Completed in reverse across the CQ's end: the phase flips. */
+	for (i = 3; i-- > 0; )
+		fake_complete(&f, (uint16_t)cid[i], 0, (uint16_t)f.sq_head, QID);
+	for (i = 3; i-- > 0; ) {
+		ok &= nvmep2p_queue_poll_one(f.q, &c) == 1 && c.data == &cid[i] &&
+		      c.cid == cid[i] && nvmep2p_cmpl_status(&c) == 0;
+		wrapped |= f.q->cq_phase == 0;
+	}
+	result(ok && wrapped, "poll_one reaps in posted order across the wrap");
+	is_int(nvmep2p_queue_poll_one(f.q, &c), 0, "then finds none");
+	is_int(nvmep2p_queue_inflight(f.q), 0, "every CID is free");
+
+	/* Strays and stale entries, as poll. */
+	fake_complete(&f, 2, 0, (uint16_t)f.sq_head, QID);
+	is_int(nvmep2p_queue_poll_one(f.q, &c), 0, "a stray entry is consumed, not reported");
+	is_int((int)f.q->spurious, 1, "and counted spurious");
+	fake_complete(&f, 0, 0, 0, QID + 1);
+	is_int(nvmep2p_queue_poll_one(f.q, &c), -ESTALE, "an entry of another queue is ESTALE");
+	fake_free(&f);
+
+	{
+		struct nvmep2p_sqe sq[4];
+		struct nvmep2p_cqe cq[4] = { { 0 } };
+		struct nvmep2p_queue *q;
+		volatile uint32_t db[2] = { DB_UNTOUCHED, DB_UNTOUCHED };
+
+		nvmep2p__queue_init_mem(4, 1, NULL, cq, &db[0], &db[1], 0, &q);
+		is_int(nvmep2p_queue_submit_cmd(q, &cmd, NULL), -EOPNOTSUPP,
+		       "submit_cmd without a CPU mapping of the SQ is EOPNOTSUPP");
+		is_int(db[0], DB_UNTOUCHED, "and rings no doorbell");
+		nvmep2p_queue_destroy(q);
+		nvmep2p__queue_init_mem(4, 1, sq, NULL, &db[0], &db[1], 0, &q);
+		is_int(nvmep2p_queue_poll_one(q, &c), -EOPNOTSUPP,
+		       "poll_one without a CPU mapping of the CQ is EOPNOTSUPP");
+		nvmep2p_queue_destroy(q);
+	}
+}
+
 int main(void)
 {
 
@@ -922,6 +997,7 @@ int main(void)
 	test_queue_stress();
 	test_no_cpu_map();
 	test_push_poll();
+	test_one_at_a_time();
 	test_prp_pool();
 	test_status();
 	test_ctrl_names();

@@ -63,6 +63,7 @@ nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_queue_info.3 \
 	tools/lib/man/nvmep2p_queue_peek_cqe.3 \
 	tools/lib/man/nvmep2p_queue_poll.3 \
+	tools/lib/man/nvmep2p_queue_poll_one.3 \
 	tools/lib/man/nvmep2p_queue_prp_pool_bytes.3 \
 	tools/lib/man/nvmep2p_queue_push_cmd.3 \
 	tools/lib/man/nvmep2p_queue_push_cmds.3 \
@@ -74,6 +75,7 @@ nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_queue_sq_doorbell.3 \
 	tools/lib/man/nvmep2p_queue_sq_map.3 \
 	tools/lib/man/nvmep2p_queue_submit.3 \
+	tools/lib/man/nvmep2p_queue_submit_cmd.3 \
 	tools/lib/man/nvmep2p_queue_wait.3 \
 	tools/lib/man/nvmep2p_region_create.3 \
 	tools/lib/man/nvmep2p_region_destroy.3 \

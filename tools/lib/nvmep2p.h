@@ -519,6 +519,36 @@ static inline int nvmep2p_queue_push_cmd(struct nvmep2p_queue *q,
 }
 
 /*
+ * push_cmd and submit in one, for a caller that submits its commands one
+ * at a time: the command goes to the SQ tail as push_cmd puts it there,
+ * then the store fence and the SQ tail doorbell (covering any command
+ * pushed before it, too). Returns the CID, -EBUSY or -EOPNOTSUPP as
+ * push_cmd (nothing is written then).
+ */
+static inline int nvmep2p_queue_submit_cmd(struct nvmep2p_queue *q,
+					   const struct nvmep2p_sqe *cmd,
+					   void *data)
+{
+	uint32_t slot = q->sq_tail, next = slot + 1, nr_free = q->cid_nr_free;
+	uint16_t cid;
+
+	if (next == q->depth)
+		next = 0;
+	if (NVMEP2P__UNLIKELY(!nr_free || next == q->sq_head || !q->sq_cpu))
+		return q->sq_cpu ? -EBUSY : -EOPNOTSUPP;
+	cid = q->cid_free[--nr_free];
+	q->cid_nr_free = nr_free;
+	q->cid_data[cid] = data;
+	q->cid_busy[cid] = 1;
+	__nvmep2p_sqe_copy(&q->sq[slot], cmd, cid);
+	nvmep2p_store_fence();
+	*q->sq_db = nvmep2p_le32(next);
+	q->sq_tail = next;
+	q->sq_tail_rung = next;
+	return cid;
+}
+
+/*
  * Copy n commands to consecutive SQ slots from sqe on (no wrap), with the
  * CIDs cids[0..n-1] (taken off the free stack).
  */
@@ -760,6 +790,18 @@ static inline int nvmep2p_cmpl_status(const struct nvmep2p_cmpl *c)
 #define NVMEP2P__CQE_MASK	(0xffffULL << 16 | 1ULL << 48)	/* SQ ID, phase */
 #define NVMEP2P__CQE_PHASE	(1ULL << 48)
 
+/* Fill a completion: data, and cs (CID | status << 16, host order). */
+static inline void __nvmep2p_cmpl_set(struct nvmep2p_cmpl *o, void *data, uint32_t cs)
+{
+	o->data = data;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	o->cid = (uint16_t)cs;
+	o->status = (uint16_t)(cs >> 16);
+#else
+	__builtin_memcpy(&o->cid, &cs, sizeof(cs));
+#endif
+}
+
 /*
  * Reap the posted entries from e on, up to lim (not wrapping), for poll:
  * the completions go to *op, their CIDs onto *free_top. Returns where it
@@ -798,13 +840,7 @@ __nvmep2p_poll_run(struct nvmep2p_queue *q, const struct nvmep2p_cqe *e,
 			cid_busy[cid] = 0;
 			q->spurious++;
 		} else {
-			o->data = cid_data[cid];
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-			o->cid = (uint16_t)cid;
-			o->status = (uint16_t)(cs >> 16);
-#else
-			__builtin_memcpy(&o->cid, &cs, sizeof(cs));
-#endif
+			__nvmep2p_cmpl_set(o, cid_data[cid], cs);
 			o++;
 			*f++ = (uint16_t)cid;
 		}
@@ -885,6 +921,57 @@ static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
 		}
 	}
 	return (int)n;
+}
+
+/*
+ * Reap at most one posted completion into *out: poll() for a caller that
+ * keeps one command in flight (queue depth 1), without poll()'s batch
+ * set-up. The entry is checked with the same one 8-byte load, its CID
+ * freed, the SQ head it reports taken and the CQ head doorbell written
+ * for it. Returns 1 with *out filled, 0 when none is posted or the entry
+ * consumed named no command in flight (counted as spurious), -ESTALE and
+ * -EOPNOTSUPP as poll().
+ */
+static inline int nvmep2p_queue_poll_one(struct nvmep2p_queue *q,
+					 struct nvmep2p_cmpl *out)
+{
+	const struct nvmep2p_cqe *cq = q->cq;
+	uint32_t head = q->cq_head, phase = q->cq_phase, cs, cid;
+	uint64_t match = (uint64_t)q->qid << 16 | (uint64_t)phase << 48, w;
+	volatile uint32_t *db;
+	uint8_t *busy;
+
+	if (NVMEP2P__UNLIKELY(!cq))
+		return -EOPNOTSUPP;
+	/* SQ head, SQ ID, CID, status: the controller writes them. */
+	w = nvmep2p_le64(*(const volatile nvmep2p__u64_alias *)&cq[head].sq_head);
+	if ((w & NVMEP2P__CQE_MASK) != match)
+		return (w ^ match) & NVMEP2P__CQE_PHASE ? 0 : -ESTALE;
+	cs = (uint32_t)(w >> 32);	/* CID, status */
+	cid = cs & 0xffff;
+	if (NVMEP2P__UNLIKELY(++head == q->depth)) {
+		head = 0;
+		q->cq_phase = (uint8_t)(phase ^ 1);
+	}
+	q->cq_head = head;
+	if ((uint16_t)w < q->depth)
+		q->sq_head = (uint16_t)w;
+	db = q->cq_db;
+	if (db) {
+		nvmep2p_consume_fence();
+		*db = nvmep2p_le32(head);
+		q->cq_head_rung = head;
+	}
+	/* Valid and in flight (0 for every CID >= depth): as poll. */
+	busy = &q->cid_busy[cid];
+	if (NVMEP2P__UNLIKELY(!*busy)) {
+		q->spurious++;
+		return 0;
+	}
+	*busy = 0;
+	q->cid_free[q->cid_nr_free++] = (uint16_t)cid;
+	__nvmep2p_cmpl_set(out, q->cid_data[cid], cs);
+	return 1;
 }
 
 /*

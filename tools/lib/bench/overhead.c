@@ -176,6 +176,22 @@ static NOINLINE unsigned int bench_submit_push(struct bench *b, unsigned int n)
 	return i;
 }
 
+/* prep_read (in ordinary memory) + submit_cmd: one doorbell per command. */
+static NOINLINE unsigned int bench_submit_cmd(struct bench *b, unsigned int n)
+{
+	struct nvmep2p_sqe cmd;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct req *r = &b->reqs[b->next + i];
+
+		nvmep2p_prep_read(&cmd, NSID, r->slba, 1, r->buf, 0);
+		if (nvmep2p_queue_submit_cmd(b->q, &cmd, r) < 0)
+			break;
+	}
+	return i;
+}
+
 /* prep_read of the batch into an array + push_cmds, then submit. */
 static NOINLINE unsigned int bench_submit_push_cmds(struct bench *b, unsigned int n)
 {
@@ -220,6 +236,12 @@ static NOINLINE unsigned int bench_reap_poll(struct bench *b)
 	return n < 0 ? 0 : (unsigned int)n;
 }
 
+/* poll_one: one call per completion (run_case calls it until the batch is back). */
+static NOINLINE unsigned int bench_reap_poll_one(struct bench *b)
+{
+	return nvmep2p_queue_poll_one(b->q, &b->cmpl[0]) == 1;
+}
+
 /* ---------------------------------------------------------------------- */
 
 struct path {
@@ -232,11 +254,13 @@ static const struct path submits[] = {
 	{ "inplace", bench_submit_inplace, NULL },
 	{ "push_cmd", bench_submit_push, NULL },
 	{ "push_cmds", bench_submit_push_cmds, NULL },
+	{ "submit_cmd", bench_submit_cmd, NULL },
 };
 
 static const struct path reaps[] = {
 	{ "peek", NULL, bench_reap_peek },
 	{ "poll", NULL, bench_reap_poll },
+	{ "poll_one", NULL, bench_reap_poll_one },
 };
 
 /* Check what a reap returned (not counted). */
@@ -369,8 +393,8 @@ int main(int argc, char **argv)
 			unsigned long batch;
 
 			s2 = s1 ? strchr(s1 + 1, '/') : NULL;
-			sp = s1 ? find(submits, 3, a, (size_t)(s1 - a)) : NULL;
-			rp = s2 ? find(reaps, 2, s1 + 1, (size_t)(s2 - s1 - 1)) : NULL;
+			sp = s1 ? find(submits, 4, a, (size_t)(s1 - a)) : NULL;
+			rp = s2 ? find(reaps, 3, s1 + 1, (size_t)(s2 - s1 - 1)) : NULL;
 			batch = s2 ? strtoul(s2 + 1, NULL, 10) : 0;
 			if (!sp || !rp || !batch || batch > MAX_BATCH) {
 				fprintf(stderr, "%s: bad case %s (SUBMIT/REAP/BATCH)\n",
@@ -383,8 +407,8 @@ int main(int argc, char **argv)
 			failed += k;
 		}
 	} else {
-		for (s = 0; s < 3; s++)
-			for (r = 0; r < 2; r++)
+		for (s = 0; s < 4; s++)
+			for (r = 0; r < 3; r++)
 				for (k = 0; k < 2; k++) {
 					int bad = run_case(&submits[s], &reaps[r],
 							   batches[k], ios, why, sizeof(why));
