@@ -13,8 +13,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -77,40 +75,7 @@ static int reset_ctrl(void)
 
 /* --- the edu importers ------------------------------------------------------ */
 
-struct edu {
-	char dev[64];	/* /dev/edu-p2pN */
-	char bdf[32];
-	int root_bus;
-};
-
 static struct edu edu_switch, edu_root;
-
-static void find_edus(void)
-{
-	glob_t g;
-	size_t i;
-
-	if (glob("/sys/class/misc/edu-p2p*", 0, NULL, &g))
-		return;
-	for (i = 0; i < g.gl_pathc; i++) {
-		char link[512], real[PATH_MAX], *slash;
-		struct edu e = { 0 };
-
-		snprintf(link, sizeof(link), "%s/device", g.gl_pathv[i]);
-		if (!realpath(link, real))
-			continue;
-		slash = strrchr(real, '/');
-		snprintf(e.bdf, sizeof(e.bdf), "%s", slash + 1);
-		snprintf(e.dev, sizeof(e.dev), "/dev/%s", strrchr(g.gl_pathv[i], '/') + 1);
-		*slash = 0;
-		e.root_bus = !strcmp(real, "/sys/devices/pci0000:00");
-		if (e.root_bus)
-			edu_root = e;
-		else
-			edu_switch = e;
-	}
-	globfree(&g);
-}
 
 static int attach(int edu, void *addr, size_t len, uint32_t flags,
 		  struct edu_p2p_attach *out)
@@ -177,7 +142,7 @@ static void edu_env_setup(struct __test_metadata *_metadata, struct edu_env *e)
 		      sizeof(e->serial));
 	if (_metadata->exit_code)
 		return;
-	find_edus();
+	find_edus(&edu_switch, &edu_root);
 	if (!edu_switch.dev[0] || !edu_root.dev[0])
 		SKIP(return, "no edu_p2p devices for both edus (edu_p2p.ko not loaded?)");
 	e->edu = open(edu_switch.dev, O_RDWR);
@@ -197,7 +162,7 @@ static void edu_env_check(struct __test_metadata *_metadata, const struct edu_en
 	/* An unbind test rebinds the edu: it may take a moment to come back. */
 	memset(&edu_switch, 0, sizeof(edu_switch));
 	for (i = 0; i < 50 && !edu_switch.dev[0]; i++) {
-		find_edus();
+		find_edus(&edu_switch, &edu_root);
 		if (!edu_switch.dev[0])
 			usleep(100 * 1000);
 	}
@@ -703,7 +668,7 @@ TEST_F(edu, edu_unbind)
 	      "bind %s again", edu_switch.bdf);
 	memset(&edu_switch, 0, sizeof(edu_switch));
 	for (i = 0; i < 50 && !edu_switch.dev[0]; i++) {
-		find_edus();
+		find_edus(&edu_switch, &edu_root);
 		if (!edu_switch.dev[0])
 			usleep(100 * 1000);
 	}

@@ -24,6 +24,7 @@
 #include <linux/nvme_ioctl.h>
 
 #include "p2p_harness.h"
+#include "../kmod/edu_p2p.h"
 
 P2P_CMB_FIXTURE(cmb)
 
@@ -912,8 +913,113 @@ static void reset_storm(void *arg)
 }
 
 /*
- * QUEUE_RESUME raced against 100 controller resets: every call returns 0
- * or EAGAIN; a 0 leaves the queue live (and a command on it completes) or
+ * The edu peer during the storm (tests/kmod/edu_p2p, the edu behind the
+ * switch): round trips by DMA through a CMB region it attached, each one
+ * a pattern of its own written by DMA and read back by DMA. A reset
+ * revokes the mapping (ESTALE); the peer maps again and redoes the trip,
+ * backing off 1-20 ms, as a real importer would. What it saw goes back
+ * to the test through a pipe.
+ */
+struct peer_tally {
+	unsigned int trips;		/* round trips verified */
+	unsigned int stale;		/* transfers refused (ESTALE), redone */
+	unsigned int bad;		/* round trips that failed or differed */
+	int set_up;			/* 0, or the errno of the set-up */
+	struct edu_p2p_counters c0, c1;	/* the edu's counters before, after */
+};
+
+static int edu_xfer(int edu, unsigned long cmd, uint32_t id, uint64_t off, void *buf,
+		    uint64_t len)
+{
+	struct edu_p2p_xfer x = { .id = id, .offset = off, .len = len, .buf = (uintptr_t)buf };
+
+	return ioctl(edu, cmd, &x);
+}
+
+/* One verified round trip of pattern seed at off; 0, or the errno. */
+static int edu_round_trip(int edu, uint32_t id, uint64_t off, unsigned char seed,
+			  struct peer_tally *t)
+{
+	unsigned char buf[512];
+	int tries, ret = -1, e = 0;
+	time_t until = time(NULL) + 60;
+
+	for (tries = 0; ret && (tries < 20 || time(NULL) < until); tries++) {
+		if (tries)
+			usleep(1000 * (tries < 20 ? tries : 20));
+		fill(buf, sizeof(buf), seed);
+		ret = edu_xfer(edu, EDU_P2P_IOC_WRITE, id, off, buf, sizeof(buf));
+		if (!ret) {
+			memset(buf, 0, sizeof(buf));
+			ret = edu_xfer(edu, EDU_P2P_IOC_READ, id, off, buf, sizeof(buf));
+		}
+		e = ret ? errno : 0;
+		if (ret && e == ESTALE) {
+			t->stale++;
+			ioctl(edu, EDU_P2P_IOC_MAP, &id);	/* EAGAIN while resetting */
+		} else if (ret) {
+			break;
+		}
+	}
+	if (ret)
+		return e;
+	return same(buf, sizeof(buf), seed) ? 0 : EILSEQ;
+}
+
+static void edu_peer(int ctrl, const char *dev, int stopfd, int out)
+{
+	struct peer_tally t = { 0 };
+	struct edu_p2p_attach a = { .len = 65536, .flags = EDU_P2P_ATTACH_WRITE };
+	struct nvme_p2p_region_create rc;
+	int edu = open(dev, O_RDWR), fd = region(ctrl, 65536, NVME_P2P_REGION_NO_CPU_MAP, &rc);
+	void *p = fd < 0 ? MAP_FAILED : mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	char c;
+
+	memset(&t.c0, 0, sizeof(t.c0));
+	if (edu < 0 || p == MAP_FAILED || ioctl(edu, EDU_P2P_IOC_COUNTERS, &t.c0)) {
+		t.set_up = errno ? errno : EINVAL;
+		goto out;
+	}
+	a.addr = (uintptr_t)p;
+	if (ioctl(edu, EDU_P2P_IOC_ATTACH, &a)) {
+		t.set_up = errno;
+		goto out;
+	}
+	if (write(out, "r", 1) != 1)	/* ready: the storm may start */
+		_exit(1);
+	fcntl(stopfd, F_SETFL, O_NONBLOCK);
+	while (read(stopfd, &c, 1) < 0 && errno == EAGAIN) {
+		unsigned int n = t.trips + t.bad;
+		int e = edu_round_trip(edu, a.id, (n % 128) * 512, (unsigned char)n, &t);
+
+		if (e) {
+			if (!t.bad)
+				ksft_print_msg("edu round trip %u: %s\n", n,
+					       e == EILSEQ ? "bytes read back differ" : strerrorname_np(e));
+			t.bad++;
+		} else {
+			t.trips++;
+		}
+		usleep(2000);
+	}
+	ioctl(edu, EDU_P2P_IOC_DETACH, &a.id);
+	ioctl(edu, EDU_P2P_IOC_COUNTERS, &t.c1);
+out:
+	if (p != MAP_FAILED)
+		munmap(p, 65536);
+	if (fd >= 0)
+		close(fd);
+	if (t.set_up && write(out, "f", 1) != 1)	/* not ready: the tally follows */
+		_exit(1);
+	if (write(out, &t, sizeof(t)) != sizeof(t))
+		_exit(1);
+	_exit(0);
+}
+
+/*
+ * QUEUE_RESUME raced against 100 controller resets, with the edu peer
+ * moving data by DMA through the CMB and blk-mq fio verify running: every
+ * call returns 0 or EAGAIN; a 0 leaves the queue live (and a command on it completes) or
  * stopped again by a later reset (a new generation), never live at a
  * generation the controller has lost nor stopped at the one it resumed;
  * the export never sends an admin command into a reset's bring-up, so the
@@ -932,6 +1038,11 @@ TEST_F(cmb, resume_races_reset)
 	/* Acknowledged writes: slot -> pattern seed + 1 (0: never written). */
 	static unsigned short acked[RACE_SLOTS];
 	unsigned int n, bad_reads = 0, slots = 0;
+	struct peer_tally pt = { 0 };
+	int peer_stop[2] = { -1, -1 }, peer_out[2] = { -1, -1 };
+	pid_t peer = -1;
+	struct edu sw, root;
+	char c;
 
 	if (xq_open(ctrl, NVME_P2P_SQ_CMB_REQUIRED, 0, &q) ||
 	    buf_open(ctrl, 4096, 0, &data) || buf_open(ctrl, 4096, NVME_P2P_REGION_HOST, &prp)) {
@@ -940,6 +1051,23 @@ TEST_F(cmb, resume_races_reset)
 	}
 	gen0 = q.qi.generation;
 	memset(acked, 0, sizeof(acked));
+	find_edus(&sw, &root);
+	CHECK(sw.dev[0] && !pipe(peer_stop) && !pipe(peer_out),
+	      "the edu behind the switch (%s) joins the storm as a DMA peer",
+	      sw.dev[0] ? sw.bdf : "none");
+	if (sw.dev[0] && peer_out[1] >= 0) {
+		peer = fork();
+		if (peer == 0) {
+			close(peer_stop[1]);
+			close(peer_out[0]);
+			edu_peer(ctrl, sw.dev, peer_stop[0], peer_out[1]);
+		}
+		close(peer_stop[0]);
+		close(peer_out[1]);
+		if (read(peer_out[0], &c, 1) != 1)
+			c = 'f';
+		CHECK(c == 'r', "the edu peer attached a CMB region before the storm");
+	}
 	fio = fio_verify_start("--loops=2");
 	storm = fork();
 	if (storm == 0)
@@ -993,6 +1121,29 @@ TEST_F(cmb, resume_races_reset)
 		}
 	}
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%d controller resets", RACE_RESETS);
+	if (peer > 0) {
+		close(peer_stop[1]);
+		if (read(peer_out[0], &pt, sizeof(pt)) != sizeof(pt))
+			pt.set_up = EPIPE;
+		close(peer_out[0]);
+		waitpid(peer, &status, 0);
+	}
+	TH_LOG("edu peer: %u round trips verified, %u failed, %u transfers refused by a reset (ESTALE) and redone; %llu maps, %llu unmaps, %llu invalidations",
+	       pt.trips, pt.bad, pt.stale, (unsigned long long)(pt.c1.maps - pt.c0.maps),
+	       (unsigned long long)(pt.c1.unmaps - pt.c0.unmaps),
+	       (unsigned long long)(pt.c1.invalidations - pt.c0.invalidations));
+	CHECK(peer > 0 && pt.set_up == 0 && pt.trips > 0 && pt.bad == 0,
+	      "edu peer: %u DMA round trips through the CMB during the resets verified, %u failed (set-up: %s)",
+	      pt.trips, pt.bad, pt.set_up ? strerrorname_np(pt.set_up) : "ok");
+	CHECK(pt.stale > 0 && pt.c1.invalidations - pt.c0.invalidations > 0,
+	      "the resets revoked the peer's mapping (%u ESTALE, %llu invalidations)", pt.stale,
+	      (unsigned long long)(pt.c1.invalidations - pt.c0.invalidations));
+	CHECK(pt.c1.maps - pt.c0.maps == pt.c1.unmaps - pt.c0.unmaps &&
+	      pt.c1.unmap_errors == pt.c0.unmap_errors && pt.c1.live == pt.c0.live &&
+	      pt.c1.attaches - pt.c0.attaches == 1 && pt.c1.detaches - pt.c0.detaches == 1,
+	      "edu counters balance: %llu maps = %llu unmaps, 0 unmap errors, 1 attach, 1 detach, none left live",
+	      (unsigned long long)(pt.c1.maps - pt.c0.maps),
+	      (unsigned long long)(pt.c1.unmaps - pt.c0.unmaps));
 	TH_LOG("RESUME: %u returned 0, %u EAGAIN, %u other, %u called while the controller read 'resetting'; I/O after resume: %u done, %u lost to a reset",
 	       resumed, again, other, in_reset, io_ok, io_lost);
 	CHECK(other == 0, "RESUME during resets returns 0 or EAGAIN only (%u other)", other);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -263,3 +264,26 @@ int write_sysfs(const char *path, const char *val)
 	return ret;
 }
 
+void find_edus(struct edu *sw, struct edu *root)
+{
+	glob_t g;
+	size_t i;
+
+	memset(sw, 0, sizeof(*sw));
+	memset(root, 0, sizeof(*root));
+	if (glob("/sys/class/misc/edu-p2p*", 0, NULL, &g))
+		return;
+	for (i = 0; i < g.gl_pathc; i++) {
+		char link[512], real[PATH_MAX], *slash;
+		struct edu e;
+
+		snprintf(link, sizeof(link), "%s/device", g.gl_pathv[i]);
+		if (!realpath(link, real) || !(slash = strrchr(real, '/')))
+			continue;
+		snprintf(e.bdf, sizeof(e.bdf), "%s", slash + 1);
+		snprintf(e.dev, sizeof(e.dev), "/dev/%s", strrchr(g.gl_pathv[i], '/') + 1);
+		*slash = 0;
+		*(strcmp(real, "/sys/devices/pci0000:00") ? sw : root) = e;
+	}
+	globfree(&g);
+}

@@ -45,6 +45,15 @@ int same(const unsigned char *p, size_t n, unsigned char seed);
 long p2p_map_as(const char *bdf, void *p, size_t len, int for_write,
 		unsigned long long *first, unsigned long long *last);
 int kernel_log_has(const char *a, const char *b);
+
+/* An edu-p2p misc device (tests/kmod/edu_p2p): /dev/edu-p2pN, its PCI address. */
+struct edu {
+	char dev[64];
+	char bdf[32];
+};
+
+/* The edus the testbed has: behind the switch, on the root bus ("" if none). */
+void find_edus(struct edu *sw, struct edu *root);
 int write_sysfs(const char *path, const char *val);
 
 #endif

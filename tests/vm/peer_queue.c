@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,34 +71,6 @@ static int open_ns(unsigned int *nsid, unsigned int *lba_bytes)
 		*nsid = id > 0 ? (unsigned int)id : 0;
 	}
 	return fd;
-}
-
-struct edu {
-	char dev[64];
-	char bdf[32];
-};
-
-static void find_edus(struct edu *sw, struct edu *root)
-{
-	glob_t g;
-	size_t i;
-
-	if (glob("/sys/class/misc/edu-p2p*", 0, NULL, &g))
-		return;
-	for (i = 0; i < g.gl_pathc; i++) {
-		char link[512], real[PATH_MAX], *slash;
-		struct edu e;
-
-		snprintf(link, sizeof(link), "%s/device", g.gl_pathv[i]);
-		if (!realpath(link, real))
-			continue;
-		slash = strrchr(real, '/');
-		snprintf(e.bdf, sizeof(e.bdf), "%s", slash + 1);
-		snprintf(e.dev, sizeof(e.dev), "/dev/%s", strrchr(g.gl_pathv[i], '/') + 1);
-		*slash = 0;
-		*(strcmp(real, "/sys/devices/pci0000:00") ? sw : root) = e;
-	}
-	globfree(&g);
 }
 
 /* --- edu_p2p ------------------------------------------------------------------ */
