@@ -14,10 +14,11 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	ok "kmemleak: no unreferenced object" test -z "$leaks"
 	[ -z "$leaks" ] || echo "$leaks" | head -40 | sed 's/^/# /'
 fi
-# Lockdep and debugobjects reports come as WARNING: lines (ODEBUG too).
+# Lockdep and debugobjects reports come as WARNING: lines (ODEBUG too); the
+# hung-task detector's as "blocked for more than".
 log=$(dmesg)
-bad=$(grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel BUG|UBSAN|KASAN|ODEBUG:' <<<"$log")
-ok "no kernel warnings, bugs or oopses in the log" test -z "$bad"
+bad=$(grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|kernel BUG|UBSAN|KASAN|ODEBUG:|blocked for more than' <<<"$log")
+ok "no kernel warnings, bugs, oopses or hung tasks in the log" test -z "$bad"
 [ -z "$bad" ] || echo "$bad" | head -20 | sed 's/^/# /'
 # The exports never disturbed the controller's own bring-up: a reset kept
 # every I/O queue and namespace of nvme-pci.
