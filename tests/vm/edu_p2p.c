@@ -28,7 +28,6 @@
 #include <linux/nvme_p2p.h>
 
 #include "p2p_harness.h"
-#include "../kmod/edu_p2p.h"
 
 #define KiB 1024UL
 
@@ -90,34 +89,14 @@ static int attach(int edu, void *addr, size_t len, uint32_t flags,
 	return ret ? -1 : (int)a.id;
 }
 
-static int xfer(int edu, unsigned long cmd, uint32_t id, uint64_t off,
-		void *buf, uint64_t len)
-{
-	struct edu_p2p_xfer x = {
-		.id = id, .offset = off, .len = len, .buf = (uintptr_t)buf,
-	};
-
-	return ioctl(edu, cmd, &x);
-}
-
-#define dma_in(e, id, off, buf, len)  xfer(e, EDU_P2P_IOC_WRITE, id, off, buf, len)
-#define dma_out(e, id, off, buf, len) xfer(e, EDU_P2P_IOC_READ, id, off, buf, len)
+#define dma_in(e, id, off, buf, len)  edu_xfer(e, EDU_P2P_IOC_WRITE, id, off, buf, len)
+#define dma_out(e, id, off, buf, len) edu_xfer(e, EDU_P2P_IOC_READ, id, off, buf, len)
 
 static int status(int edu, uint32_t id, struct edu_p2p_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->id = id;
 	return ioctl(edu, EDU_P2P_IOC_STATUS, st);
-}
-
-static struct edu_p2p_counters counters(int edu)
-{
-	struct edu_p2p_counters c;
-
-	memset(&c, 0xff, sizeof(c));
-	if (ioctl(edu, EDU_P2P_IOC_COUNTERS, &c))
-		memset(&c, 0xff, sizeof(c));
-	return c;
 }
 
 static int id_ioctl(int edu, unsigned long cmd, uint32_t id)
@@ -168,7 +147,7 @@ static void edu_env_check(struct __test_metadata *_metadata, const struct edu_en
 	}
 	probe = open(edu_switch.dev, O_RDWR);
 	ASSERT_LE(0, probe) TH_LOG("open %s: %s", edu_switch.dev, strerror(errno));
-	c = counters(probe);
+	c = edu_counters(probe);
 	close(probe);
 	EXPECT_TRUE(c.live == 0 && c.attaches == c.detaches && c.maps == c.unmaps &&
 		    c.unmap_errors == 0)
@@ -296,7 +275,7 @@ TEST_F(edu, dma)
 	if (!p)
 		return;
 	memset(p, 0, size);
-	c0 = counters(edu);
+	c0 = edu_counters(edu);
 	id = attach(edu, p, size, EDU_P2P_ATTACH_WRITE, &a);
 	CHECK(id > 0, "ATTACH the region for edu %s (id %d)", edu_switch.bdf, id);
 	CHECK(a.dma_addr == bus,
@@ -323,7 +302,7 @@ TEST_F(edu, dma)
 	CHECK(dma_out(edu, id, 5 * 4096 - 1000, buf, 2000) == 0 && same(buf, 2000, 14),
 	      "READ 2000 bytes across a page boundary");
 
-	c1 = counters(edu);
+	c1 = edu_counters(edu);
 	CHECK(c1.bytes_in - c0.bytes_in == 4396 && c1.bytes_out - c0.bytes_out == 6096,
 	      "counters: %llu bytes in, %llu out",
 	      (unsigned long long)(c1.bytes_in - c0.bytes_in),
@@ -353,7 +332,7 @@ TEST_F(edu, dma)
 	CHECK(same(p, 4096, 11), "refused transfers changed nothing");
 
 	CHECK(id_ioctl(edu, EDU_P2P_IOC_DETACH, id) == 0, "DETACH");
-	c1 = counters(edu);
+	c1 = edu_counters(edu);
 	CHECK(c1.maps - c0.maps == 1 && c1.unmaps - c0.unmaps == 1 &&
 	      c1.live == c0.live, "one map, one unmap, nothing left attached");
 	munmap(p, size);
@@ -450,7 +429,7 @@ TEST_F(edu, reset)
 	unsigned char buf[256];
 	int id, ret;
 
-	c0 = counters(edu);
+	c0 = edu_counters(edu);
 	id = p ? attach(edu, p, size, EDU_P2P_ATTACH_WRITE, NULL) : -1;
 	fill(buf, sizeof(buf), 41);
 	CHECK(id > 0 && dma_in(edu, id, 0, buf, sizeof(buf)) == 0,
@@ -466,7 +445,7 @@ TEST_F(edu, reset)
 	      (unsigned long long)st.revokes, (unsigned long long)st.unmaps);
 	CHECK_ERR(dma_in(edu, id, 0, buf, sizeof(buf)), ESTALE, "WRITE after the reset");
 	CHECK_ERR(dma_out(edu, id, 0, buf, sizeof(buf)), ESTALE, "READ after the reset");
-	c1 = counters(edu);
+	c1 = edu_counters(edu);
 	CHECK(c1.refused - c0.refused == 2 && c1.invalidations - c0.invalidations == 1,
 	      "counters: 2 refused, 1 invalidation");
 	CHECK(id_ioctl(edu, EDU_P2P_IOC_MAP, id) == 0, "MAP the range again");
@@ -481,7 +460,7 @@ TEST_F(edu, reset)
 	id_ioctl(edu, EDU_P2P_IOC_DETACH, id);
 	munmap(p, size);
 	close(fd);
-	c1 = counters(edu);
+	c1 = edu_counters(edu);
 	CHECK(c1.maps - c0.maps == 2 && c1.unmaps - c0.unmaps == 2 && c1.unmap_errors == 0,
 	      "2 maps, 2 unmaps, no unmap errors");
 	CHECK(cmb_free(ctrl) == free0, "region memory returned");
@@ -545,7 +524,7 @@ TEST_F(edu_kill, killed)
 	long long free0 = self->e.free0;
 	const char *edu_dev = edu_switch.dev;
 	int mid_dma = variant->mid_dma;
-	struct edu_p2p_counters c0 = counters(edu), c1;
+	struct edu_p2p_counters c0 = edu_counters(edu), c1;
 	int pipefd[2], status_;
 	char c = 0;
 	pid_t pid;
@@ -566,7 +545,7 @@ TEST_F(edu_kill, killed)
 		usleep(1000 * 1000);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status_, 0);
-	c1 = counters(edu);
+	c1 = edu_counters(edu);
 	CHECK(WIFSIGNALED(status_) && WTERMSIG(status_) == SIGKILL, "SIGKILL%s",
 	      mid_dma ? " in the middle of a transfer" : "");
 	CHECK(cmb_free(ctrl) == free0, "no CMB leaked: free bytes back to %lld (INFO says %lld)",
@@ -591,7 +570,7 @@ TEST_F(edu, attacher_exits)
 {
 	int ctrl = self->e.ctrl, edu = self->e.edu;
 	long long free0 = self->e.free0;
-	struct edu_p2p_counters c0 = counters(edu), c1;
+	struct edu_p2p_counters c0 = edu_counters(edu), c1;
 	struct edu_p2p_status st;
 	int pipefd[2], status_, id = -1;
 	pid_t pid;
@@ -627,7 +606,7 @@ TEST_F(edu, attacher_exits)
 	CHECK_ERR(id_ioctl(edu, EDU_P2P_IOC_MAP, id), ESRCH,
 		  "MAP of a range whose address space is gone");
 	CHECK(id_ioctl(edu, EDU_P2P_IOC_DETACH, id) == 0, "DETACH it");
-	c1 = counters(edu);
+	c1 = edu_counters(edu);
 	CHECK(c1.live == c0.live && c1.maps - c0.maps == 1 && c1.unmaps - c0.unmaps == 1,
 	      "one map, one unmap");
 }
@@ -687,7 +666,7 @@ TEST_F(edu, unreachable)
 	int fd = cmb_region(ctrl, size, 0, NULL, NULL);
 	void *p = fd < 0 ? NULL : map_region(fd, size, PROT_READ | PROT_WRITE);
 	int edu = open(edu_root.dev, O_RDWR);
-	struct edu_p2p_counters c0 = counters(edu), c1;
+	struct edu_p2p_counters c0 = edu_counters(edu), c1;
 
 	CHECK(p && edu >= 0, "the root-bus edu %s (%s) opened", edu_root.bdf, edu_root.dev);
 	if (!p || edu < 0)
@@ -696,7 +675,7 @@ TEST_F(edu, unreachable)
 		  "ATTACH by the edu that cannot reach the CMB");
 	CHECK(kernel_log_has(edu_root.bdf, "cannot reach the CMB peer to peer"),
 	      "the kernel log says why %s was refused", edu_root.bdf);
-	c1 = counters(edu);
+	c1 = edu_counters(edu);
 	CHECK(c1.attaches == c0.attaches && c1.maps == c0.maps && c1.live == 0,
 	      "nothing attached, nothing mapped");
 	close(edu);
@@ -738,7 +717,7 @@ TEST_F(edu, map_races)
 	int fd = cmb_region(ctrl, size, 0, NULL, NULL);
 	unsigned char *p = fd < 0 ? NULL : map_region(fd, size, PROT_READ | PROT_WRITE);
 	struct toggler t = { .size = size };
-	struct edu_p2p_counters c0 = counters(edu), c1;
+	struct edu_p2p_counters c0 = edu_counters(edu), c1;
 	unsigned int i, cycles = 0, bad = 0;
 	time_t t0 = time(NULL);
 	pthread_t thread;
@@ -762,12 +741,12 @@ TEST_F(edu, map_races)
 		cycles++;
 		if (id <= 0 || id_ioctl(edu, EDU_P2P_IOC_DETACH, id))
 			bad++;
-		if (i % 256 == 0 && i >= 2000 && counters(edu).map_retries - c0.map_retries >= 3)
+		if (i % 256 == 0 && i >= 2000 && edu_counters(edu).map_retries - c0.map_retries >= 3)
 			break;
 	}
 	t.stop = 1;
 	pthread_join(thread, NULL);
-	c1 = counters(edu);
+	c1 = edu_counters(edu);
 	ksft_print_msg("map race: %lu protection changes, %llu mappings redone after racing one, "
 		       "%llu live mappings revoked\n", t.toggles,
 		       (unsigned long long)(c1.map_retries - c0.map_retries),
@@ -826,7 +805,7 @@ TEST_F(edu, stress)
 	size_t size = 64 * KiB;
 	int fd = cmb_region(ctrl, size, NVME_P2P_REGION_NO_CPU_MAP, NULL, NULL);
 	void *p = fd < 0 ? NULL : map_region(fd, size, PROT_READ | PROT_WRITE);
-	struct edu_p2p_counters c0 = counters(edu), c1;
+	struct edu_p2p_counters c0 = edu_counters(edu), c1;
 	unsigned int i, bad_attach = 0, bad_data = 0, stale = 0, sync_resets = 0, bg_resets = 0;
 	unsigned char buf[64];
 	int stop = -1, resets_fd = -1, st;
@@ -859,41 +838,18 @@ TEST_F(edu, stress)
 			sync_resets += tries < 1000;
 		}
 		if (i % 100 == 0) {
-			uint64_t off = (i / 100) * 4096;
-			time_t until = time(NULL) + 60;
-			int tries, ret = -1;
-
 			/*
 			 * A reset may revoke at any point: MAP and redo. A
 			 * revoked transfer is not lost data but a retry, and
 			 * a storm of resets 20 ms apart can revoke many in a
-			 * row on a loaded machine: back off (1-20 ms, as a
-			 * real importer would) for up to 60 s, not a count of
-			 * tries, and say what it ran out on.
+			 * row on a loaded machine: edu_round_trip() backs off
+			 * (1-20 ms, as a real importer would) for up to 60 s,
+			 * not a count of tries, and says what it ran out on.
 			 */
-			for (tries = 0; ret && (tries < 20 || time(NULL) < until); tries++) {
-				if (tries)
-					usleep(1000 * (tries < 20 ? tries : 20));
-				fill(buf, sizeof(buf), (unsigned char)i);
-				ret = dma_in(edu, id, off, buf, sizeof(buf));
-				if (!ret) {
-					memset(buf, 0, sizeof(buf));
-					ret = dma_out(edu, id, off, buf, sizeof(buf));
-				}
-				if (ret && errno == ESTALE) {
-					stale++;
-					if (id_ioctl(edu, EDU_P2P_IOC_MAP, id))
-						ksft_print_msg("round trip %u: MAP after ESTALE: %s\n",
-							       i / 100, strerrorname_np(errno));
-				} else if (ret) {
-					break;
-				}
-			}
-			if (ret) {
-				bad_data++;
-				ksft_print_msg("round trip %u: gave up after %d tries: %s\n", i / 100,
-					       tries, strerrorname_np(errno));
-			} else if (!same(buf, sizeof(buf), (unsigned char)i)) {
+			int tries, e = edu_round_trip(edu, id, (i / 100) * 4096, buf, sizeof(buf),
+						      (unsigned char)i, &stale, &tries);
+
+			if (e == EILSEQ) {
 				unsigned int k = 0;
 
 				while (k < sizeof(buf) && buf[k] == (unsigned char)(k * 13 + i))
@@ -902,6 +858,10 @@ TEST_F(edu, stress)
 				ksft_print_msg("round trip %u: bytes differ from %u on (read 0x%02x, wrote 0x%02x)\n",
 					       i / 100, k, k < sizeof(buf) ? buf[k] : 0,
 					       (unsigned char)(k * 13 + i));
+			} else if (e) {
+				bad_data++;
+				ksft_print_msg("round trip %u: gave up after %d tries: %s\n", i / 100,
+					       tries, strerrorname_np(e));
 			}
 		}
 		if (id_ioctl(edu, EDU_P2P_IOC_DETACH, id))
@@ -912,7 +872,7 @@ TEST_F(edu, stress)
 		bg_resets = 0;
 	close(resets_fd);
 	waitpid(resetter, &st, 0);
-	c1 = counters(edu);
+	c1 = edu_counters(edu);
 	ksft_print_msg("stress: %ld s, %u synchronous + %u background resets, %u transfers refused "
 		       "(ESTALE) and retried after MAP, %llu mappings redone after racing an "
 		       "invalidation\n", (long)(time(NULL) - t0), sync_resets, bg_resets, stale,
@@ -946,13 +906,13 @@ TEST_F(edu, close_edu)
 	int fd = cmb_region(ctrl, size, 0, NULL, NULL);
 	void *p = fd < 0 ? NULL : map_region(fd, size, PROT_READ | PROT_WRITE);
 	int edu = open(edu_switch.dev, O_RDWR), probe = open(edu_switch.dev, O_RDWR);
-	struct edu_p2p_counters c0 = counters(probe), c1;
+	struct edu_p2p_counters c0 = edu_counters(probe), c1;
 	int a = p ? attach(edu, p, size, EDU_P2P_ATTACH_WRITE, NULL) : -1;
 	int b = p ? attach(edu, p, 4096, 0, NULL) : -1;
 
 	CHECK(a > 0 && b > 0 && a != b, "two attachments on one descriptor (ids %d, %d)", a, b);
 	close(edu);
-	c1 = counters(probe);
+	c1 = edu_counters(probe);
 	CHECK(c1.live == c0.live && c1.detaches - c0.detaches == 2 &&
 	      c1.unmaps - c0.unmaps == 2, "close() detached and unmapped both");
 	close(probe);

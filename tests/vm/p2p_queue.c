@@ -24,7 +24,6 @@
 #include <linux/nvme_ioctl.h>
 
 #include "p2p_harness.h"
-#include "../kmod/edu_p2p.h"
 
 P2P_CMB_FIXTURE(cmb)
 
@@ -928,44 +927,6 @@ struct peer_tally {
 	struct edu_p2p_counters c0, c1;	/* the edu's counters before, after */
 };
 
-static int edu_xfer(int edu, unsigned long cmd, uint32_t id, uint64_t off, void *buf,
-		    uint64_t len)
-{
-	struct edu_p2p_xfer x = { .id = id, .offset = off, .len = len, .buf = (uintptr_t)buf };
-
-	return ioctl(edu, cmd, &x);
-}
-
-/* One verified round trip of pattern seed at off; 0, or the errno. */
-static int edu_round_trip(int edu, uint32_t id, uint64_t off, unsigned char seed,
-			  struct peer_tally *t)
-{
-	unsigned char buf[512];
-	int tries, ret = -1, e = 0;
-	time_t until = time(NULL) + 60;
-
-	for (tries = 0; ret && (tries < 20 || time(NULL) < until); tries++) {
-		if (tries)
-			usleep(1000 * (tries < 20 ? tries : 20));
-		fill(buf, sizeof(buf), seed);
-		ret = edu_xfer(edu, EDU_P2P_IOC_WRITE, id, off, buf, sizeof(buf));
-		if (!ret) {
-			memset(buf, 0, sizeof(buf));
-			ret = edu_xfer(edu, EDU_P2P_IOC_READ, id, off, buf, sizeof(buf));
-		}
-		e = ret ? errno : 0;
-		if (ret && e == ESTALE) {
-			t->stale++;
-			ioctl(edu, EDU_P2P_IOC_MAP, &id);	/* EAGAIN while resetting */
-		} else if (ret) {
-			break;
-		}
-	}
-	if (ret)
-		return e;
-	return same(buf, sizeof(buf), seed) ? 0 : EILSEQ;
-}
-
 static void edu_peer(int ctrl, const char *dev, int stopfd, int out)
 {
 	struct peer_tally t = { 0 };
@@ -975,8 +936,9 @@ static void edu_peer(int ctrl, const char *dev, int stopfd, int out)
 	void *p = fd < 0 ? MAP_FAILED : mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	char c;
 
-	memset(&t.c0, 0, sizeof(t.c0));
-	if (edu < 0 || p == MAP_FAILED || ioctl(edu, EDU_P2P_IOC_COUNTERS, &t.c0)) {
+	if (edu >= 0)
+		t.c0 = edu_counters(edu);
+	if (edu < 0 || p == MAP_FAILED || t.c0.attaches == ~0ULL) {
 		t.set_up = errno ? errno : EINVAL;
 		goto out;
 	}
@@ -989,8 +951,10 @@ static void edu_peer(int ctrl, const char *dev, int stopfd, int out)
 		_exit(1);
 	fcntl(stopfd, F_SETFL, O_NONBLOCK);
 	while (read(stopfd, &c, 1) < 0 && errno == EAGAIN) {
+		unsigned char buf[512];
 		unsigned int n = t.trips + t.bad;
-		int e = edu_round_trip(edu, a.id, (n % 128) * 512, (unsigned char)n, &t);
+		int e = edu_round_trip(edu, a.id, (n % 128) * sizeof(buf), buf, sizeof(buf),
+				       (unsigned char)n, &t.stale, NULL);
 
 		if (e) {
 			if (!t.bad)
@@ -1003,12 +967,13 @@ static void edu_peer(int ctrl, const char *dev, int stopfd, int out)
 		usleep(2000);
 	}
 	ioctl(edu, EDU_P2P_IOC_DETACH, &a.id);
-	ioctl(edu, EDU_P2P_IOC_COUNTERS, &t.c1);
+	t.c1 = edu_counters(edu);
 out:
 	if (p != MAP_FAILED)
 		munmap(p, 65536);
 	if (fd >= 0)
 		close(fd);
+	fflush(stdout);	/* _exit() below: what it printed must not be lost */
 	if (t.set_up && write(out, "f", 1) != 1)	/* not ready: the tally follows */
 		_exit(1);
 	if (write(out, &t, sizeof(t)) != sizeof(t))

@@ -16,6 +16,7 @@
 #include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/nvme_ioctl.h>
 #include <linux/nvme_p2p.h>
@@ -286,4 +287,56 @@ void find_edus(struct edu *sw, struct edu *root)
 		*(strcmp(real, "/sys/devices/pci0000:00") ? sw : root) = e;
 	}
 	globfree(&g);
+}
+
+int edu_xfer(int edu, unsigned long cmd, uint32_t id, uint64_t off, const void *buf,
+	     uint64_t len)
+{
+	struct edu_p2p_xfer x = {
+		.id = id, .offset = off, .len = len, .buf = (uintptr_t)buf,
+	};
+
+	return ioctl(edu, cmd, &x);
+}
+
+struct edu_p2p_counters edu_counters(int edu)
+{
+	struct edu_p2p_counters c;
+
+	memset(&c, 0, sizeof(c));
+	if (ioctl(edu, EDU_P2P_IOC_COUNTERS, &c))
+		memset(&c, 0xff, sizeof(c));
+	return c;
+}
+
+int edu_round_trip(int edu, uint32_t id, uint64_t off, unsigned char *buf, size_t len,
+		   unsigned char seed, unsigned int *stale, int *tries)
+{
+	time_t until = time(NULL) + 60;
+	int n, ret = -1, e = 0;
+
+	for (n = 0; ret && (n < 20 || time(NULL) < until); n++) {
+		if (n)
+			usleep(1000 * (n < 20 ? n : 20));
+		fill(buf, len, seed);
+		ret = edu_xfer(edu, EDU_P2P_IOC_WRITE, id, off, buf, len);
+		if (!ret) {
+			memset(buf, 0, len);
+			ret = edu_xfer(edu, EDU_P2P_IOC_READ, id, off, buf, len);
+		}
+		e = ret ? errno : 0;
+		if (e == ESTALE) {
+			(*stale)++;
+			if (ioctl(edu, EDU_P2P_IOC_MAP, &id))
+				printf("# round trip at offset %llu: MAP after ESTALE: %s\n",
+				       (unsigned long long)off, strerrorname_np(errno));
+		} else if (ret) {
+			break;
+		}
+	}
+	if (tries)
+		*tries = n;
+	if (ret)
+		return e;
+	return same(buf, len, seed) ? 0 : EILSEQ;
 }

@@ -10,6 +10,7 @@
 #include <linux/nvme_p2p.h>
 
 #include "../tap.h"
+#include "../kmod/edu_p2p.h"
 
 #define MiB (1024ULL * 1024)
 #define CMB_BYTES (64 * MiB)
@@ -54,6 +55,21 @@ struct edu {
 
 /* The edus the testbed has: behind the switch, on the root bus ("" if none). */
 void find_edus(struct edu *sw, struct edu *root);
+/* EDU_P2P_IOC_WRITE/READ: len bytes between buf and the attachment id at off. */
+int edu_xfer(int edu, unsigned long cmd, uint32_t id, uint64_t off, const void *buf,
+	     uint64_t len);
+/* EDU_P2P_IOC_COUNTERS, all ones if the ioctl fails. */
+struct edu_p2p_counters edu_counters(int edu);
+/*
+ * One round trip by edu DMA: pattern seed written to the attachment id at
+ * off (len bytes from buf), read back into buf and compared. A revoked
+ * mapping (ESTALE) is mapped again (EDU_P2P_IOC_MAP) and the trip redone,
+ * backing off 1-20 ms, for at least 20 tries and up to 60 s. Returns 0,
+ * EILSEQ if the bytes read back differ, or the errno it gave up on;
+ * *stale counts the ESTALEs, *tries (if not NULL) the attempts.
+ */
+int edu_round_trip(int edu, uint32_t id, uint64_t off, unsigned char *buf, size_t len,
+		   unsigned char seed, unsigned int *stale, int *tries);
 int write_sysfs(const char *path, const char *val);
 
 #endif

@@ -32,7 +32,6 @@
 #include <linux/nvme_p2p.h>
 
 #include "../../tools/lib/nvmep2p.h"
-#include "../kmod/edu_p2p.h"
 #include "p2p_test.h"
 
 #define DEPTH		16
@@ -88,31 +87,11 @@ static int edu_attach(int edu, void *addr, size_t len, uint32_t flags, uint64_t 
 	return (int)a.id;
 }
 
-static int edu_xfer(int edu, unsigned long cmd, int id, uint64_t off, const void *buf,
-		    uint64_t len)
-{
-	struct edu_p2p_xfer x = {
-		.id = (uint32_t)id, .offset = off, .len = len, .buf = (uintptr_t)buf,
-	};
-
-	return ioctl(edu, cmd, &x);
-}
-
 static int edu_id(int edu, unsigned long cmd, int id)
 {
 	uint32_t v = (uint32_t)id;
 
 	return ioctl(edu, cmd, &v);
-}
-
-static struct edu_p2p_counters edu_counters(int edu)
-{
-	struct edu_p2p_counters c;
-
-	memset(&c, 0, sizeof(c));
-	if (ioctl(edu, EDU_P2P_IOC_COUNTERS, &c))
-		memset(&c, 0xff, sizeof(c));
-	return c;
 }
 
 static long long ms_since(const struct timespec *t0)
