@@ -24,21 +24,6 @@
 #include "nvme.h"
 #include "pci-p2p.h"
 
-/*
- * One successful p2p_map, kept so that p2p_unmap can undo exactly it:
- * pages mapped with an sg_table, or a BAR range (bus addresses need no
- * undoing; a host bridge mapping does).
- */
-struct nvme_p2p_map {
-	struct list_head node;
-	struct device *importer;
-	unsigned long start, end;
-	dma_addr_t first;
-	enum dma_data_direction dir;
-	struct sg_table sgt;		/* pages; sgt.sgl NULL for a BAR */
-	bool resource;			/* BAR mapped with dma_map_resource() */
-};
-
 /* Copy an extensible argument struct in: see the uapi header's rules. */
 int nvme_p2p_copy_args(void *karg, size_t ksize, size_t min,
 		       void __user *uarg)
@@ -116,47 +101,39 @@ unsigned long nvme_p2p_mem_pfn(const struct nvme_p2p_mem *mem,
 	return page_to_pfn(virt_to_page(mem->kaddr + off));
 }
 
-/* Undo one mapping, already off its list. */
-static void nvme_p2p_map_free(struct nvme_p2p_map *map)
-{
-	if (map->sgt.sgl) {
-		dma_unmap_sgtable(map->importer, &map->sgt, map->dir, 0);
-		sg_free_table(&map->sgt);
-	} else if (map->resource) {
-		dma_unmap_resource(map->importer, map->first,
-				   map->end - map->start, map->dir, 0);
-	}
-	put_device(map->importer);
-	kfree(map);
-}
-
-static struct nvme_p2p_map *nvme_p2p_map_new(struct device *importer,
-					     unsigned long start,
-					     unsigned long end, bool write)
+/**
+ * nvme_p2p_map_new() - a mapping for one importer, nothing mapped yet
+ * @importer: the device that will DMA; referenced until the mapping is freed
+ * @dir: the direction of its DMA
+ *
+ * Return: the mapping, or NULL.
+ */
+struct nvme_p2p_map *nvme_p2p_map_new(struct device *importer,
+				      enum dma_data_direction dir)
 {
 	struct nvme_p2p_map *map = kzalloc(sizeof(*map), GFP_KERNEL);
 
 	if (!map)
 		return NULL;
 	map->importer = get_device(importer);
-	map->start = start;
-	map->end = end;
-	map->dir = write ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
+	map->dir = dir;
 	return map;
 }
 
-static void nvme_p2p_map_add(struct nvme_p2p_maps *maps,
-			     struct nvme_p2p_map *map, dma_addr_t *pa)
+/**
+ * nvme_p2p_map_free() - undo a mapping and free it
+ * @map: the mapping, off any list
+ */
+void nvme_p2p_map_free(struct nvme_p2p_map *map)
 {
-	map->first = pa[0];
-	mutex_lock(&maps->lock);
-	list_add(&map->node, &maps->list);
-	maps->nr++;
-	mutex_unlock(&maps->lock);
-}
+	struct scatterlist *sg = map->sgt.sgl;
 
-static void nvme_p2p_map_drop(struct nvme_p2p_map *map)
-{
+	if (map->kind == NVME_P2P_MAP_PAGES)
+		dma_unmap_sgtable(map->importer, &map->sgt, map->dir, 0);
+	else if (map->kind == NVME_P2P_MAP_RESOURCE)
+		dma_unmap_resource(map->importer, sg_dma_address(sg),
+				   sg_dma_len(sg), map->dir, 0);
+	sg_free_table(&map->sgt);
 	put_device(map->importer);
 	kfree(map);
 }
@@ -166,6 +143,145 @@ static void nvme_p2p_log_unreachable(struct nvme_p2p_export *exp,
 {
 	dev_info(exp->ctrl->device, "p2p: %s cannot reach the %s peer to peer\n",
 		 dev_name(importer), what);
+}
+
+/**
+ * nvme_p2p_route() - how an importer's DMA reaches the controller's BARs
+ * @exp: the exporter
+ * @importer: the device that will DMA
+ * @what: what it would reach, for the kernel log
+ *
+ * Return: PCI_P2PDMA_MAP_BUS_ADDR (through a switch) or
+ * PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, or -EREMOTEIO (and a log line saying
+ * so) when it cannot reach the controller peer to peer.
+ */
+int nvme_p2p_route(struct nvme_p2p_export *exp, struct device *importer,
+		   const char *what)
+{
+	int route, dist;
+
+	route = pci_p2pdma_route(exp->pdev, importer, &dist);
+	if (route == PCI_P2PDMA_MAP_BUS_ADDR ||
+	    route == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE)
+		return route;
+	nvme_p2p_log_unreachable(exp, importer, what);
+	return -EREMOTEIO;
+}
+
+/**
+ * nvme_p2p_map_mem_sgt() - map exported memory for an importer
+ * @exp: the exporter
+ * @mem: the memory, allocated; the caller holds the lock guarding it
+ * @off: byte offset in @mem, page aligned
+ * @len: bytes, page aligned
+ * @map: a new mapping: its sg_table is filled and DMA-mapped
+ *
+ * dma-direct or the IOMMU decide for CMB pages: bus address through a
+ * switch, host bridge mapping, or -EREMOTEIO.
+ *
+ * Return: 0 or a negative errno (@map then holds nothing mapped).
+ */
+int nvme_p2p_map_mem_sgt(struct nvme_p2p_export *exp,
+			 const struct nvme_p2p_mem *mem, unsigned long off,
+			 size_t len, struct nvme_p2p_map *map)
+{
+	int ret;
+
+	if (off > mem->size || len > mem->size - off)
+		return -EINVAL;
+	ret = sg_alloc_table(&map->sgt, 1, GFP_KERNEL);
+	if (ret)
+		return ret;
+	sg_set_page(map->sgt.sgl, virt_to_page(mem->kaddr + off), len, 0);
+	ret = dma_map_sgtable(map->importer, &map->sgt, map->dir, 0);
+	if (ret) {
+		if (ret == -EREMOTEIO)
+			nvme_p2p_log_unreachable(exp, map->importer, "CMB");
+		sg_free_table(&map->sgt);
+		return ret;
+	}
+	map->kind = NVME_P2P_MAP_PAGES;
+	return 0;
+}
+
+/**
+ * nvme_p2p_map_bar_sgt() - map a controller BAR range for an importer
+ * @exp: the exporter
+ * @bar: the BAR
+ * @off: byte offset in @bar, page aligned
+ * @len: bytes, page aligned
+ * @map: a new mapping: its sg_table gets one entry, with a DMA address
+ *	and no page (registers have no struct page)
+ *
+ * The route p2pdma takes for CMB pages: bus addresses when a switch routes
+ * the importer's traffic, dma_map_resource() through a host bridge,
+ * -EREMOTEIO when it cannot reach the controller.
+ *
+ * Return: 0 or a negative errno (@map then holds nothing mapped).
+ */
+int nvme_p2p_map_bar_sgt(struct nvme_p2p_export *exp, int bar,
+			 unsigned long off, size_t len,
+			 struct nvme_p2p_map *map)
+{
+	struct scatterlist *sg;
+	dma_addr_t addr;
+	int route, ret;
+
+	if (off > pci_resource_len(exp->pdev, bar) ||
+	    len > pci_resource_len(exp->pdev, bar) - off)
+		return -EINVAL;
+	route = nvme_p2p_route(exp, map->importer, "doorbells");
+	if (route < 0)
+		return route;
+	ret = sg_alloc_table(&map->sgt, 1, GFP_KERNEL);
+	if (ret)
+		return ret;
+	if (route == PCI_P2PDMA_MAP_BUS_ADDR) {
+		addr = pci_bus_address(exp->pdev, bar) + off;
+		map->kind = NVME_P2P_MAP_BUS;
+	} else {
+		addr = dma_map_resource(map->importer,
+					pci_resource_start(exp->pdev, bar) + off,
+					len, map->dir, 0);
+		if (dma_mapping_error(map->importer, addr)) {
+			sg_free_table(&map->sgt);
+			return -EIO;
+		}
+		map->kind = NVME_P2P_MAP_RESOURCE;
+	}
+	sg = map->sgt.sgl;
+	sg_set_page(sg, NULL, len, 0);
+	sg_dma_address(sg) = addr;
+	sg_dma_len(sg) = len;
+	return 0;
+}
+
+/* p2p_map's end: one DMA address per page of the VMA range, and keep it. */
+static void nvme_p2p_map_add(struct nvme_p2p_maps *maps,
+			     struct nvme_p2p_map *map, unsigned long start,
+			     unsigned long end, dma_addr_t *pa)
+{
+	unsigned long i = 0, npages = (end - start) >> PAGE_SHIFT;
+	struct scatterlist *sg;
+	unsigned int len;
+	int nent;
+
+	for_each_sgtable_dma_sg(&map->sgt, sg, nent)
+		for (len = 0; len < sg_dma_len(sg) && i < npages;
+		     len += PAGE_SIZE)
+			pa[i++] = sg_dma_address(sg) + len;
+	map->start = start;
+	map->end = end;
+	map->first = pa[0];
+	mutex_lock(&maps->lock);
+	list_add(&map->node, &maps->list);
+	maps->nr++;
+	mutex_unlock(&maps->lock);
+}
+
+static enum dma_data_direction nvme_p2p_dir(bool write)
+{
+	return write ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 }
 
 /**
@@ -180,9 +296,6 @@ static void nvme_p2p_log_unreachable(struct nvme_p2p_export *exp,
  * @pa: out: one DMA address per page
  * @write: the importer will write
  *
- * dma-direct or the IOMMU decide for CMB pages: bus address through a
- * switch, host bridge mapping, or -EREMOTEIO.
- *
  * Return: 0 or a negative errno.
  */
 long nvme_p2p_map_mem(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
@@ -190,42 +303,19 @@ long nvme_p2p_map_mem(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
 		      struct device *importer, unsigned long start,
 		      unsigned long end, dma_addr_t *pa, bool write)
 {
-	unsigned long i = 0, npages = (end - start) >> PAGE_SHIFT;
-	struct nvme_p2p_map *map;
-	struct scatterlist *sg;
-	int nent;
-	long ret;
+	struct nvme_p2p_map *map = nvme_p2p_map_new(importer,
+						     nvme_p2p_dir(write));
+	int ret;
 
-	if (off + (end - start) > mem->size)
-		return -EINVAL;
-	map = nvme_p2p_map_new(importer, start, end, write);
 	if (!map)
 		return -ENOMEM;
-	ret = sg_alloc_table(&map->sgt, 1, GFP_KERNEL);
-	if (ret)
-		goto out_drop;
-	sg_set_page(map->sgt.sgl, virt_to_page(mem->kaddr + off), end - start, 0);
-	ret = dma_map_sgtable(importer, &map->sgt, map->dir, 0);
+	ret = nvme_p2p_map_mem_sgt(exp, mem, off, end - start, map);
 	if (ret) {
-		if (ret == -EREMOTEIO)
-			nvme_p2p_log_unreachable(exp, importer, "CMB");
-		sg_free_table(&map->sgt);
-		goto out_drop;
+		nvme_p2p_map_free(map);
+		return ret;
 	}
-	for_each_sgtable_dma_sg(&map->sgt, sg, nent) {
-		dma_addr_t a = sg_dma_address(sg);
-		unsigned int len;
-
-		for (len = 0; len < sg_dma_len(sg) && i < npages;
-		     len += PAGE_SIZE)
-			pa[i++] = a + len;
-	}
-	nvme_p2p_map_add(maps, map, pa);
+	nvme_p2p_map_add(maps, map, start, end, pa);
 	return 0;
-
-out_drop:
-	nvme_p2p_map_drop(map);
-	return ret;
 }
 
 /**
@@ -240,10 +330,6 @@ out_drop:
  * @pa: out: one DMA address per page
  * @write: the importer will write
  *
- * The same route p2pdma takes for CMB pages: bus addresses when a switch
- * routes the importer's traffic, dma_map_resource() through a host bridge,
- * -EREMOTEIO when it cannot reach the controller.
- *
  * Return: 0 or a negative errno.
  */
 long nvme_p2p_map_bar(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
@@ -251,37 +337,18 @@ long nvme_p2p_map_bar(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
 		      unsigned long start, unsigned long end, dma_addr_t *pa,
 		      bool write)
 {
-	unsigned long i, npages = (end - start) >> PAGE_SHIFT;
-	struct nvme_p2p_map *map;
-	dma_addr_t base;
-	int route, dist;
+	struct nvme_p2p_map *map = nvme_p2p_map_new(importer,
+						     nvme_p2p_dir(write));
+	int ret;
 
-	if (off + (end - start) > pci_resource_len(exp->pdev, bar))
-		return -EINVAL;
-	route = pci_p2pdma_route(exp->pdev, importer, &dist);
-	if (route != PCI_P2PDMA_MAP_BUS_ADDR &&
-	    route != PCI_P2PDMA_MAP_THRU_HOST_BRIDGE) {
-		nvme_p2p_log_unreachable(exp, importer, "doorbells");
-		return -EREMOTEIO;
-	}
-	map = nvme_p2p_map_new(importer, start, end, write);
 	if (!map)
 		return -ENOMEM;
-	if (route == PCI_P2PDMA_MAP_BUS_ADDR) {
-		base = pci_bus_address(exp->pdev, bar) + off;
-	} else {
-		base = dma_map_resource(importer,
-					pci_resource_start(exp->pdev, bar) + off,
-					end - start, map->dir, 0);
-		if (dma_mapping_error(importer, base)) {
-			nvme_p2p_map_drop(map);
-			return -EIO;
-		}
-		map->resource = true;
+	ret = nvme_p2p_map_bar_sgt(exp, bar, off, end - start, map);
+	if (ret) {
+		nvme_p2p_map_free(map);
+		return ret;
 	}
-	for (i = 0; i < npages; i++)
-		pa[i] = base + (i << PAGE_SHIFT);
-	nvme_p2p_map_add(maps, map, pa);
+	nvme_p2p_map_add(maps, map, start, end, pa);
 	return 0;
 }
 

@@ -65,6 +65,7 @@ struct nvme_p2p_queue {
 	struct nvme_p2p_mem sq;
 	struct nvme_p2p_mem cq;
 	struct nvme_p2p_maps maps;
+	struct nvme_p2p_dmabufs dmabufs;
 };
 
 /* What an mmap offset of a queue file names. */
@@ -196,6 +197,7 @@ static void nvme_p2p_queue_revoke(struct nvme_p2p_queue *q, bool free_mem)
 	 * has put its page in by now, so this zap removes it.
 	 */
 	unmap_mapping_range(q->mapping, 0, 0, 1);
+	nvme_p2p_dmabufs_revoke(&q->dmabufs);
 
 	nvme_p2p_unmap_all(q->exp, &q->maps);
 	if (free_mem) {
@@ -337,6 +339,74 @@ static long nvme_p2p_queue_p2p_unmap(struct vm_area_struct *vma,
 	return nvme_p2p_unmap(&q->maps, importer, start, end, pa);
 }
 
+/* A dma-buf's map: the part while the queue is live on the controller. */
+static int nvme_p2p_queue_dmabuf_map(void *owner, unsigned int part,
+				     unsigned long off, size_t len,
+				     struct nvme_p2p_map *map)
+{
+	struct nvme_p2p_queue *q = owner;
+	int ret;
+
+	mutex_lock(&q->lock);
+	if (q->state == NVME_P2P_QUEUE_REVOKED)
+		ret = -ENODEV;
+	else if (q->state != NVME_P2P_QUEUE_LIVE)
+		ret = -EAGAIN;
+	else if (part == NVME_P2P_PART_DB)
+		ret = nvme_p2p_map_bar_sgt(q->exp, 0, q->db_bar_off + off, len,
+					   map);
+	else
+		ret = nvme_p2p_map_mem_sgt(q->exp, part == NVME_P2P_PART_SQ ?
+					   &q->sq : &q->cq, off, len, map);
+	mutex_unlock(&q->lock);
+	return ret;
+}
+
+/* NVME_P2P_IOCTL_DMABUF on a queue: a ring or the doorbells, whole. */
+static long nvme_p2p_queue_dmabuf(struct nvme_p2p_queue *q, struct file *file,
+				  void __user *argp)
+{
+	struct nvme_p2p_dmabuf_src src = {
+		.exp = q->exp,
+		.set = &q->dmabufs,
+		.file = file,
+		.map = nvme_p2p_queue_dmabuf_map,
+		.owner = q,
+	};
+	unsigned long poff;
+	u64 off, len;
+	size_t size;
+	int ret;
+
+	ret = nvme_p2p_dmabuf_args(argp, &off, &len);
+	if (ret)
+		return ret;
+	if (off != NVME_P2P_QUEUE_OFF_SQ && off != NVME_P2P_QUEUE_OFF_CQ &&
+	    off != NVME_P2P_QUEUE_OFF_DB)
+		return -EINVAL;
+	src.part = nvme_p2p_queue_part(q, off >> PAGE_SHIFT, &poff, &size);
+	if (len && len != size)
+		return -EINVAL;
+	if (READ_ONCE(q->state) == NVME_P2P_QUEUE_REVOKED)
+		return -ENODEV;
+	src.len = size;
+	switch (src.part) {
+	case NVME_P2P_PART_DB:
+		src.device_mem = true;
+		src.what = "doorbells";
+		break;
+	case NVME_P2P_PART_CQ:
+		src.device_mem = !q->cq.host;
+		src.what = "CMB";
+		break;
+	default:
+		src.device_mem = !q->sq.host;
+		src.what = "CMB";
+		break;
+	}
+	return nvme_p2p_dmabuf_export(&src);
+}
+
 static const struct vm_operations_struct nvme_p2p_queue_vm_ops = {
 	.fault = nvme_p2p_queue_fault,
 	.may_split = nvme_p2p_may_split,
@@ -435,6 +505,8 @@ static long nvme_p2p_queue_ioctl(struct file *file, unsigned int cmd,
 		return nvme_p2p_queue_info(q, (void __user *)arg);
 	case NVME_P2P_IOCTL_QUEUE_RESUME:
 		return nvme_p2p_queue_resume(q);
+	case NVME_P2P_IOCTL_DMABUF:
+		return nvme_p2p_queue_dmabuf(q, file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -600,6 +672,7 @@ long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
 	q->state = NVME_P2P_QUEUE_REVOKED;
 	INIT_LIST_HEAD(&q->node);
 	nvme_p2p_maps_init(&q->maps);
+	nvme_p2p_dmabufs_init(&q->dmabufs);
 	mutex_init(&q->lock);
 	init_waitqueue_head(&q->wait);
 	ret = nvme_p2p_queue_alloc(q, &arg, cmb);
@@ -737,6 +810,8 @@ void nvme_p2p_queues_list(struct nvme_p2p_export *exp,
 		e->cq_addr = q->cq.ctrl_addr;
 		nvme_p2p_queue_position(q, e);
 		mutex_unlock(&q->lock);
+		nvme_p2p_dmabufs_count(&q->dmabufs, &e->dmabufs,
+				       &e->dmabuf_attachments);
 	}
 	mutex_unlock(&exp->lock);
 }
@@ -832,6 +907,7 @@ void nvme_p2p_queues_invalidate(struct nvme_p2p_export *exp)
 		mutex_unlock(&q->lock);
 		/* A fault that read the old state is done: this zaps it. */
 		unmap_mapping_range(q->mapping, 0, 0, 1);
+		nvme_p2p_dmabufs_revoke(&q->dmabufs);
 	}
 	mutex_unlock(&exp->lock);
 }

@@ -44,6 +44,7 @@ struct nvme_p2p_region {
 	struct mutex lock;		/* protects mem.kaddr */
 	struct nvme_p2p_mem mem;	/* kaddr NULL once revoked */
 	struct nvme_p2p_maps maps;
+	struct nvme_p2p_dmabufs dmabufs;
 };
 
 /*
@@ -63,6 +64,7 @@ static void nvme_p2p_region_revoke(struct nvme_p2p_region *region)
 		return;
 
 	unmap_mapping_range(region->mapping, 0, 0, 1);
+	nvme_p2p_dmabufs_revoke(&region->dmabufs);
 	nvme_p2p_unmap_all(region->exp, &region->maps);
 	nvme_p2p_mem_free(region->exp, &mem);
 }
@@ -163,6 +165,54 @@ static const struct vm_operations_struct nvme_p2p_region_vm_ops = {
 	.p2p_pages = nvme_p2p_region_p2p_pages,
 };
 
+/* A dma-buf's map: the region's memory while it has it. */
+static int nvme_p2p_region_dmabuf_map(void *owner, unsigned int part,
+				      unsigned long off, size_t len,
+				      struct nvme_p2p_map *map)
+{
+	struct nvme_p2p_region *region = owner;
+	int ret = -ENODEV;
+
+	mutex_lock(&region->lock);
+	if (region->mem.kaddr)
+		ret = nvme_p2p_map_mem_sgt(region->exp, &region->mem, off, len,
+					   map);
+	mutex_unlock(&region->lock);
+	return ret;
+}
+
+/* NVME_P2P_IOCTL_DMABUF on a region: a page-aligned range of it. */
+static long nvme_p2p_region_ioctl(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	struct nvme_p2p_region *region = file->private_data;
+	size_t size = region->mem.size;
+	struct nvme_p2p_dmabuf_src src = {
+		.exp = region->exp,
+		.set = &region->dmabufs,
+		.file = file,
+		.map = nvme_p2p_region_dmabuf_map,
+		.owner = region,
+		.device_mem = !region->mem.host,
+		.what = "CMB",
+	};
+	u64 off, len;
+	int ret;
+
+	if (cmd != NVME_P2P_IOCTL_DMABUF)
+		return -ENOTTY;
+	ret = nvme_p2p_dmabuf_args((void __user *)arg, &off, &len);
+	if (ret)
+		return ret;
+	if (off >= size || len > size - off)
+		return -EINVAL;
+	if (!READ_ONCE(region->mem.kaddr))
+		return -ENODEV;
+	src.off = off;
+	src.len = len ?: size - off;
+	return nvme_p2p_dmabuf_export(&src);
+}
+
 static int nvme_p2p_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct nvme_p2p_region *region = file->private_data;
@@ -203,6 +253,8 @@ static int nvme_p2p_region_release(struct inode *inode, struct file *file)
 static const struct file_operations nvme_p2p_region_fops = {
 	.owner = THIS_MODULE,
 	.mmap = nvme_p2p_region_mmap,
+	.unlocked_ioctl = nvme_p2p_region_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.release = nvme_p2p_region_release,
 };
 
@@ -239,6 +291,7 @@ static long nvme_p2p_region_create(struct nvme_p2p_export *exp,
 	region->flags = arg.flags;
 	mutex_init(&region->lock);
 	nvme_p2p_maps_init(&region->maps);
+	nvme_p2p_dmabufs_init(&region->dmabufs);
 	INIT_LIST_HEAD(&region->node);
 
 	ret = nvme_p2p_mem_alloc(exp, &region->mem, arg.size, host);
@@ -375,6 +428,8 @@ static void nvme_p2p_region_entry(struct nvme_p2p_region *region,
 	e->size = region->mem.size;
 	e->addr = region->mem.ctrl_addr;
 	mutex_unlock(&region->lock);
+	nvme_p2p_dmabufs_count(&region->dmabufs, &e->dmabufs,
+			       &e->dmabuf_attachments);
 }
 
 static long nvme_p2p_list(struct nvme_p2p_export *exp, void __user *argp)
@@ -507,8 +562,10 @@ void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp)
 	struct nvme_p2p_region *region;
 
 	mutex_lock(&exp->lock);
-	list_for_each_entry(region, &exp->regions, node)
+	list_for_each_entry(region, &exp->regions, node) {
 		unmap_mapping_range(region->mapping, 0, 0, 1);
+		nvme_p2p_dmabufs_revoke(&region->dmabufs);
+	}
 	mutex_unlock(&exp->lock);
 	nvme_p2p_queues_invalidate(exp);
 }

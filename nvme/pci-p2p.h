@@ -14,6 +14,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/scatterlist.h>
 #include <linux/types.h>
 
 /* At most this many queue IDs are reserved for export per controller. */
@@ -179,6 +180,29 @@ static inline void nvme_p2p_maps_init(struct nvme_p2p_maps *maps)
 	INIT_LIST_HEAD(&maps->list);
 }
 
+/* How a mapping reaches the importer: what undoing it takes. */
+enum nvme_p2p_map_kind {
+	NVME_P2P_MAP_NONE,		/* nothing mapped yet */
+	NVME_P2P_MAP_PAGES,		/* sg_table of pages, dma_map_sgtable() */
+	NVME_P2P_MAP_BUS,		/* BAR bus address: nothing to undo */
+	NVME_P2P_MAP_RESOURCE,		/* BAR through dma_map_resource() */
+};
+
+/*
+ * Exported memory or registers mapped for one importer device: made by a
+ * p2p_map (kept on the export file's list for p2p_unmap and revoke) or by
+ * a dma-buf map (its sg_table is what the importer gets).
+ */
+struct nvme_p2p_map {
+	struct list_head node;
+	struct device *importer;
+	unsigned long start, end;	/* p2p_map: the user range */
+	dma_addr_t first;		/* p2p_map: DMA address of @start */
+	enum dma_data_direction dir;
+	enum nvme_p2p_map_kind kind;
+	struct sg_table sgt;		/* one entry per contiguous piece */
+};
+
 int nvme_p2p_copy_args(void *karg, size_t ksize, size_t min, void __user *uarg);
 bool nvme_p2p_reserved_zero(const u64 *reserved, size_t n);
 int nvme_p2p_mem_alloc(struct nvme_p2p_export *exp, struct nvme_p2p_mem *mem,
@@ -186,6 +210,17 @@ int nvme_p2p_mem_alloc(struct nvme_p2p_export *exp, struct nvme_p2p_mem *mem,
 void nvme_p2p_mem_free(struct nvme_p2p_export *exp, struct nvme_p2p_mem *mem);
 unsigned long nvme_p2p_mem_pfn(const struct nvme_p2p_mem *mem,
 			       unsigned long off);
+int nvme_p2p_route(struct nvme_p2p_export *exp, struct device *importer,
+		   const char *what);
+struct nvme_p2p_map *nvme_p2p_map_new(struct device *importer,
+				      enum dma_data_direction dir);
+void nvme_p2p_map_free(struct nvme_p2p_map *map);
+int nvme_p2p_map_mem_sgt(struct nvme_p2p_export *exp,
+			 const struct nvme_p2p_mem *mem, unsigned long off,
+			 size_t len, struct nvme_p2p_map *map);
+int nvme_p2p_map_bar_sgt(struct nvme_p2p_export *exp, int bar,
+			 unsigned long off, size_t len,
+			 struct nvme_p2p_map *map);
 long nvme_p2p_map_mem(struct nvme_p2p_export *exp, struct nvme_p2p_maps *maps,
 		      const struct nvme_p2p_mem *mem, unsigned long off,
 		      struct device *importer, unsigned long start,
@@ -208,6 +243,58 @@ struct file *nvme_p2p_file_create(struct nvme_p2p_export *exp,
 				  const char *name,
 				  const struct file_operations *fops,
 				  void *priv, int *fdp);
+
+/* pci-p2p-dmabuf.c: exports as dma-bufs. */
+
+/* The dma-bufs of one export file, revoked with it. */
+struct nvme_p2p_dmabufs {
+	struct mutex lock;		/* protects @list; taken before a resv */
+	struct list_head list;		/* the dma-bufs not yet released */
+	atomic_t nr;			/* length of @list */
+	atomic_t attachments;
+};
+
+/*
+ * Map @len bytes at @off of part @part of the export @owner for @map's
+ * importer, or say why not; called under the dma-buf's reservation lock.
+ */
+typedef int (*nvme_p2p_dmabuf_map_fn)(void *owner, unsigned int part,
+				      unsigned long off, size_t len,
+				      struct nvme_p2p_map *map);
+
+/**
+ * struct nvme_p2p_dmabuf_src - what one dma-buf exports
+ * @exp: the exporter
+ * @set: the export file's dma-bufs
+ * @file: the export file; each dma-buf holds a reference to it
+ * @map: maps the range for an importer
+ * @owner: the region or queue, for @map
+ * @part: which part of it, for @map
+ * @off: byte offset in the part
+ * @len: bytes
+ * @device_mem: CMB or registers: importers must take peer-to-peer
+ *	addresses and reach the controller
+ * @what: "CMB" or "doorbells", for the kernel log
+ */
+struct nvme_p2p_dmabuf_src {
+	struct nvme_p2p_export *exp;
+	struct nvme_p2p_dmabufs *set;
+	struct file *file;
+	nvme_p2p_dmabuf_map_fn map;
+	void *owner;
+	unsigned int part;
+	unsigned long off;
+	size_t len;
+	bool device_mem;
+	const char *what;
+};
+
+void nvme_p2p_dmabufs_init(struct nvme_p2p_dmabufs *set);
+int nvme_p2p_dmabuf_args(void __user *argp, u64 *off, u64 *len);
+long nvme_p2p_dmabuf_export(const struct nvme_p2p_dmabuf_src *src);
+void nvme_p2p_dmabufs_revoke(struct nvme_p2p_dmabufs *set);
+void nvme_p2p_dmabufs_count(struct nvme_p2p_dmabufs *set, u16 *dmabufs,
+			    u16 *attachments);
 
 /* pci-p2p-queue.c: exported queue pairs. */
 

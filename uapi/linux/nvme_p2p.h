@@ -357,7 +357,8 @@ struct nvme_p2p_peer {
  * @sq_head: queues: SQ head from the newest completion posted (the
  *	controller's view of what it has fetched)
  * @cq_tail: queues: the CQ slot the controller will write next
- * @reserved2: zero
+ * @dmabufs: dma-bufs of it (NVME_P2P_IOCTL_DMABUF) not yet released
+ * @dmabuf_attachments: importers attached to those dma-bufs
  * @reserved: zero
  */
 struct nvme_p2p_list_entry {
@@ -378,7 +379,8 @@ struct nvme_p2p_list_entry {
 	__u64 cq_addr;
 	__u16 sq_head;
 	__u16 cq_tail;
-	__u32 reserved2;
+	__u16 dmabufs;
+	__u16 dmabuf_attachments;
 	__u64 reserved[2];
 };
 
@@ -405,6 +407,62 @@ struct nvme_p2p_list {
 	__u64 reserved[2];
 };
 
+/**
+ * struct nvme_p2p_dmabuf - NVME_P2P_IOCTL_DMABUF, on a region or queue fd
+ * @argsz: in: sizeof(struct nvme_p2p_dmabuf)
+ * @flags: in: zero
+ * @offset: in: on a region descriptor, the byte offset of the range in
+ *	the region, page aligned; on a queue descriptor, the mmap offset of
+ *	the part: NVME_P2P_QUEUE_OFF_SQ, _CQ or _DB
+ * @size: in: bytes, page aligned: on a region, 0 for the rest of the
+ *	region from @offset; on a queue, 0 or the part's mmap length (a
+ *	part is exported whole, as it is mapped whole)
+ * @reserved: must be zero
+ *
+ * Exports the range as a dma-buf and returns a new file descriptor
+ * (O_CLOEXEC) for it, for drivers that import dma-bufs: an RDMA NIC
+ * registering a memory region (ibv_reg_dmabuf_mr()), a GPU driver. The
+ * dma-buf follows the rules of the range's p2p VMA:
+ *
+ * - Attach: the CMB and the doorbells only to dynamic importers that
+ *   accept peer-to-peer addresses (else EOPNOTSUPP), and that the
+ *   controller can reach, as NVME_P2P_IOCTL_PEER reports it (else
+ *   EREMOTEIO, and the kernel log names the importer). Host memory (host
+ *   regions, host rings) attaches to any dynamic importer.
+ * - No pinning: an importer that pins (a static importer, or one that
+ *   calls dma_buf_pin(), as RDMA's pinned dma-buf memory regions do) is
+ *   refused with EOPNOTSUPP, because pinned memory would outlive a reset
+ *   or an unbind. Importers that handle move_notify (mlx5 with on-demand
+ *   paging, for one) are taken.
+ * - Revocation: every event that invalidates the VMAs (controller reset,
+ *   removal, a queue revoked for good) calls every importer's move_notify
+ *   and waits for its fences. Mapping again then gives: a region, at once
+ *   the same memory (after a reset) or ENODEV (revoked for good); a queue
+ *   part, EAGAIN until the queue is LIVE again (NVME_P2P_IOCTL_QUEUE_RESUME),
+ *   ENODEV once it is revoked for good.
+ * - No CPU access through the dma-buf: mmap() of it and
+ *   DMA_BUF_IOCTL_SYNC fail with EOPNOTSUPP; the region or queue
+ *   descriptor is the CPU's way in.
+ *
+ * Each dma-buf holds a reference to the region or queue: closing that
+ * descriptor keeps the memory (and a queue on the controller) until the
+ * last dma-buf of it is released too. NVME_P2P_IOCTL_LIST counts the
+ * dma-bufs of each export and their importers.
+ *
+ * Errors: EINVAL (flags or reserved nonzero, @offset or @size not page
+ * aligned, the range beyond the region, not a queue part, or not the whole
+ * part), ENODEV (revoked for good), EOPNOTSUPP (a kernel built without
+ * CONFIG_DMABUF_MOVE_NOTIFY: it would pin every mapping), ENOTTY (not a
+ * region or queue descriptor), ENOMEM, EMFILE/ENFILE.
+ */
+struct nvme_p2p_dmabuf {
+	__u32 argsz;
+	__u32 flags;
+	__u64 offset;
+	__u64 size;
+	__u64 reserved[2];
+};
+
 #define NVME_P2P_IOCTL_INFO		_IOWR('N', 0xc0, struct nvme_p2p_info)
 #define NVME_P2P_IOCTL_REGION_CREATE	_IOWR('N', 0xc1, struct nvme_p2p_region_create)
 #define NVME_P2P_IOCTL_QUEUE_CREATE	_IOWR('N', 0xc2, struct nvme_p2p_queue_create)
@@ -413,5 +471,7 @@ struct nvme_p2p_list {
 /* on a queue descriptor */
 #define NVME_P2P_IOCTL_QUEUE_INFO	_IOWR('N', 0xc8, struct nvme_p2p_queue_info)
 #define NVME_P2P_IOCTL_QUEUE_RESUME	_IO('N', 0xc9)
+/* on a region or a queue descriptor */
+#define NVME_P2P_IOCTL_DMABUF		_IOW('N', 0xca, struct nvme_p2p_dmabuf)
 
 #endif /* _UAPI_LINUX_NVME_P2P_H */
