@@ -17,7 +17,9 @@
  * an invalidation waits for the DMA in flight to finish; the revoke
  * callback then has nothing left to stop.
  */
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/iopoll.h>
@@ -72,12 +74,32 @@ struct edu_p2p_file {
 	struct xarray attachments;	/* id -> struct edu_p2p_att */
 };
 
+/* A dma-buf attachment: its mapping is guarded by the reservation lock. */
+struct edu_p2p_dmabuf {
+	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;		/* NULL unless mapped */
+	bool pinned;
+	struct p2p_vma_import_stats stats;
+};
+
 struct edu_p2p_att {
-	struct p2p_vma_import imp;
+	struct p2p_vma_import imp;	/* a range of a p2p VMA, or */
+	struct edu_p2p_dmabuf db;	/* a dma-buf (db.dmabuf set) */
 	struct list_head node;		/* in edu->attachments */
 	unsigned long addr, len;
 	u32 flags;
 };
+
+/*
+ * A dma-buf attachment? Constant false in a kernel without dma-bufs (a
+ * prefix of the series before the dma-buf export patch), so that the
+ * module loads there: the dma-buf paths compile away.
+ */
+static bool edu_p2p_is_dmabuf(const struct edu_p2p_att *att)
+{
+	return IS_ENABLED(CONFIG_DMA_SHARED_BUFFER) && att->db.dmabuf;
+}
 
 static DEFINE_IDA(edu_p2p_ida);
 
@@ -120,11 +142,27 @@ static int edu_p2p_dma(struct edu_p2p_dev *edu, dma_addr_t src, dma_addr_t dst,
 	return ret;
 }
 
+/* The edu's address of byte @off of a mapped attachment. */
+static dma_addr_t edu_p2p_att_addr(struct edu_p2p_att *att, u64 off)
+{
+	struct scatterlist *sg;
+	int i;
+
+	if (!edu_p2p_is_dmabuf(att))
+		return p2p_vma_import_dma_addr(&att->imp, off);
+	for_each_sgtable_dma_sg(att->db.sgt, sg, i) {
+		if (off < sg_dma_len(sg))
+			return sg_dma_address(sg) + off;
+		off -= sg_dma_len(sg);
+	}
+	return 0;	/* never: offsets are checked against the size */
+}
+
 /*
  * Move @len bytes between the bounce buffer at @bounce and the attached
  * range at @offset, in pieces within one page of the range (the next page
  * may be elsewhere) and within the edu's buffer. Caller is inside the
- * attachment's p2p_vma_import_begin() section.
+ * attachment's edu_p2p_begin() section.
  */
 static int edu_p2p_move(struct edu_p2p_dev *edu, struct edu_p2p_att *att,
 			dma_addr_t bounce, u64 offset, u64 len, bool into_range)
@@ -137,7 +175,7 @@ static int edu_p2p_move(struct edu_p2p_dev *edu, struct edu_p2p_att *att,
 		u64 off = offset + done;
 		u32 n = min3(len - done, (u64)(PAGE_SIZE - offset_in_page(off)),
 			     (u64)EDU_BUF_SIZE);
-		dma_addr_t peer = p2p_vma_import_dma_addr(&att->imp, off);
+		dma_addr_t peer = edu_p2p_att_addr(att, off);
 
 		if (into_range) {
 			ret = edu_p2p_dma(edu, bounce + done, EDU_BUF_ADDR, n,
@@ -172,6 +210,150 @@ static const struct p2p_vma_import_ops edu_p2p_import_ops = {
 	.revoke = edu_p2p_revoke,
 };
 
+/* Map a dma-buf attachment, under its reservation lock. */
+static int edu_p2p_dmabuf_map(struct edu_p2p_att *att)
+{
+	struct sg_table *sgt;
+
+	dma_resv_assert_held(att->db.dmabuf->resv);
+	if (att->db.sgt)
+		return 0;
+	sgt = dma_buf_map_attachment(att->db.attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	att->db.sgt = sgt;
+	att->db.stats.maps++;
+	return 0;
+}
+
+static void edu_p2p_dmabuf_unmap(struct edu_p2p_att *att)
+{
+	dma_resv_assert_held(att->db.dmabuf->resv);
+	if (!att->db.sgt)
+		return;
+	dma_buf_unmap_attachment(att->db.attach, att->db.sgt,
+				 DMA_BIDIRECTIONAL);
+	att->db.sgt = NULL;
+	att->db.stats.unmaps++;
+}
+
+/*
+ * The exporter takes the memory away. A transfer holds the reservation
+ * lock for its whole DMA, as this runs under it: nothing is in flight, so
+ * unmapping is all there is to stop. Transfers then fail with -ESTALE
+ * until EDU_P2P_IOC_MAP.
+ */
+static void edu_p2p_move_notify(struct dma_buf_attachment *attach)
+{
+	struct edu_p2p_att *att = attach->importer_priv;
+
+	if (att->db.sgt)
+		att->db.stats.revokes++;
+	edu_p2p_dmabuf_unmap(att);
+}
+
+static const struct dma_buf_attach_ops edu_p2p_dmabuf_ops = {
+	.allow_peer2peer = true,
+	.move_notify = edu_p2p_move_notify,
+};
+
+static const struct dma_buf_attach_ops edu_p2p_dmabuf_no_p2p_ops = {
+	.allow_peer2peer = false,
+	.move_notify = edu_p2p_move_notify,
+};
+
+/*
+ * Open a section in which the attachment's DMA addresses stay valid: the
+ * p2p VMA helper's, or a dma-buf's reservation lock. -ESTALE if revoked.
+ */
+static int edu_p2p_begin(struct edu_p2p_att *att)
+{
+	int ret;
+
+	if (!edu_p2p_is_dmabuf(att))
+		return p2p_vma_import_begin(&att->imp, false);
+	ret = dma_resv_lock_interruptible(att->db.dmabuf->resv, NULL);
+	if (ret)
+		return ret;
+	if (!att->db.sgt) {
+		dma_resv_unlock(att->db.dmabuf->resv);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+static void edu_p2p_end(struct edu_p2p_att *att)
+{
+	if (edu_p2p_is_dmabuf(att))
+		dma_resv_unlock(att->db.dmabuf->resv);
+	else
+		p2p_vma_import_end(&att->imp);
+}
+
+static void edu_p2p_get_stats(struct edu_p2p_att *att,
+			      struct p2p_vma_import_stats *s)
+{
+	if (edu_p2p_is_dmabuf(att))
+		*s = att->db.stats;
+	else
+		p2p_vma_import_get_stats(&att->imp, s);
+}
+
+static void edu_p2p_dmabuf_fini(struct edu_p2p_att *att)
+{
+	struct dma_buf *dmabuf = att->db.dmabuf;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	edu_p2p_dmabuf_unmap(att);
+	if (att->db.pinned)
+		dma_buf_unpin(att->db.attach);
+	dma_resv_unlock(dmabuf->resv);
+	dma_buf_detach(dmabuf, att->db.attach);
+	dma_buf_put(dmabuf);
+}
+
+/* Attach a whole dma-buf, the way @att->flags says, and map it. */
+static int edu_p2p_dmabuf_init(struct edu_p2p_dev *edu, struct edu_p2p_att *att,
+			       int fd)
+{
+	struct device *dev = &edu->pdev->dev;
+	struct dma_buf *dmabuf = dma_buf_get(fd);
+	struct dma_buf_attachment *attach;
+	int ret;
+
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	if (att->flags & EDU_P2P_ATTACH_STATIC)
+		attach = dma_buf_attach(dmabuf, dev);
+	else
+		attach = dma_buf_dynamic_attach(dmabuf, dev,
+						att->flags & EDU_P2P_ATTACH_NO_P2P ?
+						&edu_p2p_dmabuf_no_p2p_ops :
+						&edu_p2p_dmabuf_ops, att);
+	if (IS_ERR(attach)) {
+		dma_buf_put(dmabuf);
+		return PTR_ERR(attach);
+	}
+	att->db.dmabuf = dmabuf;
+	att->db.attach = attach;
+	att->len = dmabuf->size;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	ret = 0;
+	if (att->flags & EDU_P2P_ATTACH_PIN) {
+		ret = dma_buf_pin(attach);
+		att->db.pinned = !ret;
+	}
+	if (!ret)
+		ret = edu_p2p_dmabuf_map(att);
+	dma_resv_unlock(dmabuf->resv);
+	if (ret) {
+		edu_p2p_dmabuf_fini(att);
+		att->db.dmabuf = NULL;
+	}
+	return ret;
+}
+
 static bool edu_p2p_reserved_zero(const u64 *reserved, size_t n)
 {
 	while (n--)
@@ -190,8 +372,11 @@ static void edu_p2p_detach_att(struct edu_p2p_dev *edu, struct edu_p2p_att *att)
 {
 	struct p2p_vma_import_stats s;
 
-	p2p_vma_import_fini(&att->imp);
-	p2p_vma_import_get_stats(&att->imp, &s);
+	if (edu_p2p_is_dmabuf(att))
+		edu_p2p_dmabuf_fini(att);
+	else
+		p2p_vma_import_fini(&att->imp);
+	edu_p2p_get_stats(att, &s);
 	mutex_lock(&edu->att_lock);
 	list_del(&att->node);
 	edu->retired.maps += s.maps;
@@ -214,17 +399,23 @@ static long edu_p2p_attach(struct edu_p2p_file *f, void __user *argp)
 
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
-	if ((arg.flags & ~EDU_P2P_ATTACH_WRITE) || arg.id || arg.dma_addr ||
+	if ((arg.flags & ~EDU_P2P_ATTACH_FLAGS) || arg.id || arg.dma_addr ||
 	    !edu_p2p_reserved_zero(arg.reserved, ARRAY_SIZE(arg.reserved)))
 		return -EINVAL;
-	if (!arg.len || !PAGE_ALIGNED(arg.addr) || !PAGE_ALIGNED(arg.len) ||
-	    arg.addr + arg.len < arg.addr || arg.addr + arg.len > TASK_SIZE)
+	if (arg.flags & EDU_P2P_ATTACH_DMABUF) {
+		if (arg.len || arg.addr > INT_MAX)
+			return -EINVAL;
+	} else if ((arg.flags & ~EDU_P2P_ATTACH_WRITE) || !arg.len ||
+		   !PAGE_ALIGNED(arg.addr) || !PAGE_ALIGNED(arg.len) ||
+		   arg.addr + arg.len < arg.addr ||
+		   arg.addr + arg.len > TASK_SIZE) {
 		return -EINVAL;
+	}
 
 	att = kzalloc(sizeof(*att), GFP_KERNEL);
 	if (!att)
 		return -ENOMEM;
-	att->addr = arg.addr;
+	att->addr = arg.flags & EDU_P2P_ATTACH_DMABUF ? 0 : arg.addr;
 	att->len = arg.len;
 	att->flags = arg.flags;
 	ret = xa_alloc(&f->attachments, &id, att,
@@ -233,10 +424,14 @@ static long edu_p2p_attach(struct edu_p2p_file *f, void __user *argp)
 		kfree(att);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
-	ret = p2p_vma_import_init(&att->imp, &edu->pdev->dev, current->mm,
-				  arg.addr, arg.len,
-				  arg.flags & EDU_P2P_ATTACH_WRITE,
-				  &edu_p2p_import_ops);
+	if (arg.flags & EDU_P2P_ATTACH_DMABUF)
+		ret = IS_ENABLED(CONFIG_DMA_SHARED_BUFFER) ?
+			edu_p2p_dmabuf_init(edu, att, arg.addr) : -EOPNOTSUPP;
+	else
+		ret = p2p_vma_import_init(&att->imp, &edu->pdev->dev,
+					  current->mm, arg.addr, arg.len,
+					  arg.flags & EDU_P2P_ATTACH_WRITE,
+					  &edu_p2p_import_ops);
 	if (ret) {
 		xa_erase(&f->attachments, id);
 		kfree(att);
@@ -249,9 +444,9 @@ static long edu_p2p_attach(struct edu_p2p_file *f, void __user *argp)
 
 	arg.id = id;
 	/* Revoked already? Then the caller learns it from dma_addr 0. */
-	if (!p2p_vma_import_begin(&att->imp, false)) {
-		arg.dma_addr = p2p_vma_import_dma_addr(&att->imp, 0);
-		p2p_vma_import_end(&att->imp);
+	if (!edu_p2p_begin(att)) {
+		arg.dma_addr = edu_p2p_att_addr(att, 0);
+		edu_p2p_end(att);
 	}
 	if (copy_to_user(argp, &arg, sizeof(arg))) {
 		xa_erase(&f->attachments, id);
@@ -274,10 +469,16 @@ static long edu_p2p_detach(struct edu_p2p_file *f, u32 id)
 static long edu_p2p_map(struct edu_p2p_file *f, u32 id)
 {
 	struct edu_p2p_att *att = edu_p2p_find(f, id);
+	int ret;
 
 	if (!att)
 		return -ENOENT;
-	return p2p_vma_import_map(&att->imp);
+	if (!edu_p2p_is_dmabuf(att))
+		return p2p_vma_import_map(&att->imp);
+	dma_resv_lock(att->db.dmabuf->resv, NULL);
+	ret = edu_p2p_dmabuf_map(att);
+	dma_resv_unlock(att->db.dmabuf->resv);
+	return ret;
 }
 
 static long edu_p2p_xfer(struct edu_p2p_file *f, void __user *argp,
@@ -315,13 +516,13 @@ static long edu_p2p_xfer(struct edu_p2p_file *f, void __user *argp,
 	if (into_range && copy_from_user(buf, ubuf, arg.len))
 		goto out_free;
 
-	ret = p2p_vma_import_begin(&att->imp, false);
+	ret = edu_p2p_begin(att);
 	if (ret == -ESTALE)
 		atomic64_inc(&edu->refused);
 	if (ret)
 		goto out_free;
 	ret = edu_p2p_move(edu, att, bounce, arg.offset, arg.len, into_range);
-	p2p_vma_import_end(&att->imp);
+	edu_p2p_end(att);
 	if (ret)
 		goto out_free;
 
@@ -355,17 +556,17 @@ static long edu_p2p_status(struct edu_p2p_file *f, void __user *argp)
 		return -ENOENT;
 	arg.addr = att->addr;
 	arg.len = att->len;
-	ret = p2p_vma_import_begin(&att->imp, false);
+	ret = edu_p2p_begin(att);
 	if (!ret) {
 		arg.state = EDU_P2P_MAPPED;
-		arg.dma_addr = p2p_vma_import_dma_addr(&att->imp, 0);
-		p2p_vma_import_end(&att->imp);
+		arg.dma_addr = edu_p2p_att_addr(att, 0);
+		edu_p2p_end(att);
 	} else if (ret == -ESTALE) {
 		arg.state = EDU_P2P_REVOKED;
 	} else {
 		return ret;
 	}
-	p2p_vma_import_get_stats(&att->imp, &stats);
+	edu_p2p_get_stats(att, &stats);
 	arg.maps = stats.maps;
 	arg.unmaps = stats.unmaps;
 	arg.unmap_errors = stats.unmap_errors;
@@ -391,7 +592,7 @@ static long edu_p2p_counters(struct edu_p2p_dev *edu, void __user *argp)
 	list_for_each_entry(att, &edu->attachments, node) {
 		struct p2p_vma_import_stats s;
 
-		p2p_vma_import_get_stats(&att->imp, &s);
+		edu_p2p_get_stats(att, &s);
 		c.maps += s.maps;
 		c.unmaps += s.unmaps;
 		c.unmap_errors += s.unmap_errors;
@@ -578,5 +779,6 @@ static struct pci_driver edu_p2p_driver = {
 };
 module_pci_driver(edu_p2p_driver);
 
-MODULE_DESCRIPTION("Test importer of peer-to-peer VMAs on QEMU's edu device");
+MODULE_DESCRIPTION("Test importer of peer-to-peer VMAs and dma-bufs on QEMU's edu device");
+MODULE_IMPORT_NS(DMA_BUF);
 MODULE_LICENSE("GPL");

@@ -13,6 +13,14 @@
  * a DMA that reaches the buffer's end), two edu DMAs per piece (about
  * 100 ms each).
  *
+ * dma-bufs: with EDU_P2P_ATTACH_DMABUF a process attaches a whole dma-buf
+ * instead of a range of its address space, as a dynamic importer that
+ * takes peer-to-peer addresses (RDMA NICs with on-demand paging import
+ * this way). move_notify revokes it like an invalidation revokes a range.
+ * EDU_P2P_ATTACH_STATIC and EDU_P2P_ATTACH_PIN attach the way importers
+ * that pin do, and EDU_P2P_ATTACH_NO_P2P as one that cannot take
+ * peer-to-peer addresses, to test what an exporter does with them.
+ *
  * Revocation: when the exporter or the process invalidates an attached
  * range (controller reset, region or queue closed, munmap, exit) the
  * driver stops using it and unmaps it. Transfers on it then fail with
@@ -38,26 +46,41 @@
 
 /* struct edu_p2p_attach.flags */
 #define EDU_P2P_ATTACH_WRITE	(1U << 0)  /* the edu may write the range */
+#define EDU_P2P_ATTACH_DMABUF	(1U << 1)  /* @addr is a dma-buf fd */
+/* With EDU_P2P_ATTACH_DMABUF only: */
+#define EDU_P2P_ATTACH_STATIC	(1U << 2)  /* dma_buf_attach(): a static importer */
+#define EDU_P2P_ATTACH_PIN	(1U << 3)  /* dynamic, then dma_buf_pin() */
+#define EDU_P2P_ATTACH_NO_P2P	(1U << 4)  /* dynamic, no peer-to-peer addresses */
+#define EDU_P2P_ATTACH_FLAGS	(EDU_P2P_ATTACH_WRITE | EDU_P2P_ATTACH_DMABUF | \
+				 EDU_P2P_ATTACH_STATIC | EDU_P2P_ATTACH_PIN | \
+				 EDU_P2P_ATTACH_NO_P2P)
 
 /**
  * struct edu_p2p_attach - EDU_P2P_IOC_ATTACH
  * @addr: in: first byte of the range in the caller's address space, page
- *	aligned; every VMA of the range must be a p2p VMA
- * @len: in: bytes, a non-zero multiple of the page size
+ *	aligned; every VMA of the range must be a p2p VMA. With
+ *	EDU_P2P_ATTACH_DMABUF: a dma-buf file descriptor
+ * @len: in: bytes, a non-zero multiple of the page size; with
+ *	EDU_P2P_ATTACH_DMABUF zero (the whole dma-buf)
  * @flags: in: EDU_P2P_ATTACH_*
  * @id: out: the attachment, for the other ioctls of this descriptor
  * @dma_addr: out: the address the edu uses for the range's first byte
  * @reserved: zero
  *
  * Maps the range for the edu (p2p_map) and keeps watching it. It stays
- * attached until EDU_P2P_IOC_DETACH or close().
+ * attached until EDU_P2P_IOC_DETACH or close(). A dma-buf is attached
+ * (dma_buf_dynamic_attach()), then mapped (dma_buf_map_attachment()).
  *
- * Errors: EINVAL (not page aligned, empty), EFAULT (part of the range not
- * mapped), EOPNOTSUPP (not a p2p VMA), EACCES (the range is not readable,
- * or EDU_P2P_ATTACH_WRITE and not writable), EREMOTEIO (this edu cannot
- * reach the memory peer to peer; the kernel log says why), ENODEV (the
- * exporter revoked the memory for good), ENOSPC (EDU_P2P_MAX_ATTACH
- * attachments), ENOMEM.
+ * Errors: EINVAL (not page aligned, empty, a dma-buf-only flag without
+ * EDU_P2P_ATTACH_DMABUF), EFAULT (part of the range not mapped),
+ * EOPNOTSUPP (not a p2p VMA; the exporter refused this kind of dma-buf
+ * importer), EACCES (the range is not readable, or EDU_P2P_ATTACH_WRITE
+ * and not writable), EREMOTEIO (this edu cannot reach the memory peer to
+ * peer; the kernel log says why), ENODEV (the exporter revoked the memory
+ * for good), EBADF (no such descriptor; EINVAL: not a dma-buf), ENOSPC (EDU_P2P_MAX_ATTACH
+ * attachments), ENOMEM; for a dma-buf, what its exporter's attach, pin or
+ * map returned (EAGAIN: an exported queue that is not live); EOPNOTSUPP
+ * for EDU_P2P_ATTACH_DMABUF in a kernel without dma-bufs.
  */
 struct edu_p2p_attach {
 	__u64 addr;
@@ -103,11 +126,11 @@ struct edu_p2p_xfer {
  * struct edu_p2p_status - EDU_P2P_IOC_STATUS: one attachment
  * @id: in: the attachment
  * @state: out: EDU_P2P_MAPPED or EDU_P2P_REVOKED
- * @addr: out: as attached
- * @len: out: as attached
+ * @addr: out: as attached (0 for a dma-buf)
+ * @len: out: as attached (a dma-buf's size)
  * @dma_addr: out: the edu's address of the first byte (0 unless mapped)
- * @maps: out: times the range was mapped (p2p_map)
- * @unmaps: out: times it was unmapped (p2p_unmap)
+ * @maps: out: times the range was mapped (p2p_map, or a dma-buf map)
+ * @unmaps: out: times it was unmapped (p2p_unmap, or a dma-buf unmap)
  * @unmap_errors: out: p2p_unmap calls that failed
  * @revokes: out: invalidations that revoked it
  * @reserved: zero
@@ -133,7 +156,8 @@ struct edu_p2p_status {
  * @maps: ranges mapped (p2p_map): attaches and re-maps
  * @unmaps: ranges unmapped (p2p_unmap): revocations and detaches
  * @unmap_errors: p2p_unmap calls that failed
- * @invalidations: invalidations that revoked a mapped range
+ * @invalidations: invalidations (dma-bufs: move_notify) that revoked a
+ *	mapped range
  * @map_retries: mappings redone because an invalidation raced them
  * @refused: transfers refused with ESTALE
  * @dmas: edu DMA transfers run
