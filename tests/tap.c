@@ -33,6 +33,18 @@ void result(int pass, const char *fmt, ...)
 		tap_failed++;
 }
 
+void skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok %d # SKIP ", ++tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
 int done_testing(void)
 {
 	printf("1..%d\n", tap_count);

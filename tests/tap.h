@@ -13,6 +13,8 @@ extern int tap_count, tap_failed;
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One TAP test point: "ok N - ..." if pass, else "not ok N - ...". */
 void result(int pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A test point that could not run here, and why: counts as a skip. */
+void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the plan "1..N"; the exit status: 0 if every point passed. */
 int done_testing(void);
 

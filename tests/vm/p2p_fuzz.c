@@ -812,10 +812,10 @@ static void op_queue_ioctl_on_other(void)
 /* 'N' numbers next to ours that nothing uses (never 0x40-0x4f: NVMe's own). */
 static void op_unknown_ioctl(void)
 {
-	static const unsigned int nr[] = { 0xc5, 0xc6, 0xc7, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf };
+	static const unsigned int nr[] = { 0xc5, 0xc6, 0xc7, 0xcb, 0xcc, 0xcd, 0xce, 0xcf };
 	unsigned char buf[256] = { 0 };
 	unsigned long cmd;
-	unsigned int n = nr[below(9)];
+	unsigned int n = nr[below(sizeof(nr) / sizeof(nr[0]))];
 	long ret;
 	int err;
 

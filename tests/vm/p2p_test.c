@@ -340,3 +340,23 @@ int edu_round_trip(int edu, uint32_t id, uint64_t off, unsigned char *buf, size_
 		return e;
 	return same(buf, len, seed) ? 0 : EILSEQ;
 }
+
+int export_dmabuf(int fd, uint64_t offset, uint64_t size)
+{
+	struct nvme_p2p_dmabuf d = { .argsz = sizeof(d), .offset = offset, .size = size };
+
+	return ioctl(fd, NVME_P2P_IOCTL_DMABUF, &d);
+}
+
+int edu_attach_dmabuf(int edu, int fd, uint32_t flags, uint64_t *dma)
+{
+	struct edu_p2p_attach a = {
+		.addr = (uint64_t)fd, .flags = flags | EDU_P2P_ATTACH_DMABUF,
+	};
+
+	if (ioctl(edu, EDU_P2P_IOC_ATTACH, &a))
+		return -1;
+	if (dma)
+		*dma = a.dma_addr;
+	return (int)a.id;
+}

@@ -71,5 +71,9 @@ struct edu_p2p_counters edu_counters(int edu);
 int edu_round_trip(int edu, uint32_t id, uint64_t off, unsigned char *buf, size_t len,
 		   unsigned char seed, unsigned int *stale, int *tries);
 int write_sysfs(const char *path, const char *val);
+/* NVME_P2P_IOCTL_DMABUF on a region or queue descriptor: the dma-buf fd or -1. */
+int export_dmabuf(int fd, uint64_t offset, uint64_t size);
+/* The edu attaches dma-buf fd (EDU_P2P_ATTACH_DMABUF | flags): the id or -1. */
+int edu_attach_dmabuf(int edu, int fd, uint32_t flags, uint64_t *dma);
 
 #endif

@@ -218,6 +218,139 @@ static int data_region(int ctrl, void **map, uint64_t *bus)
 	return *map == MAP_FAILED ? -1 : fd;
 }
 
+/* --- the same through dma-bufs ------------------------------------------------ */
+
+/*
+ * The peer drives a queue whose SQ (in the CMB) and doorbells reach it as
+ * dma-bufs only: no mmap of either exists. Data regions too. The CPU maps
+ * the CQ (host memory) to poll it, and checks data through the block
+ * device.
+ */
+static void dmabuf_run(int ctrl, int ns, int edu, int far, const struct edu *root,
+		       unsigned int nsid, unsigned int lba_bytes, unsigned char *data)
+{
+	struct nvme_p2p_queue_create qc = {
+		.argsz = sizeof(qc), .depth = DEPTH,
+		.flags = NVME_P2P_QUEUE_SQ_NO_CPU_MAP | NVME_P2P_QUEUE_DB_NO_CPU_MAP,
+		.sq_placement = NVME_P2P_SQ_CMB_REQUIRED, .cq_placement = NVME_P2P_CQ_HOST,
+	};
+	struct nvme_p2p_region_create wrc, rrc;
+	struct edu_p2p_counters c0, c1;
+	struct peer_queue q;
+	struct nvmep2p_sqe sqe;
+	uint64_t lbas = XFER / lba_bytes, wdma = 0, rdma = 0;
+	int sqbuf = -1, dbbuf = -1, wbuf = -1, rbuf = -1, wfd = -1, rfd = -1, wid = -1, rid = -1;
+	int status, ret;
+	char path[96];
+
+	diag("9. The same through dma-bufs: the queue's SQ ring and doorbell page, and two data");
+	diag("   regions, are exported as dma-bufs (NVME_P2P_IOCTL_DMABUF) and never mmap()ed;");
+	diag("   the edu imports them as a dynamic dma-buf importer, as an RDMA NIC would.");
+	c0 = edu_counters(edu);
+	memset(&q, 0, sizeof(q));
+	q.phase = 1;
+	q.fd = ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc);
+	ret = q.fd < 0 ? -1 : queue_info(&q);
+	q.cq = ret ? MAP_FAILED : mmap(NULL, q.info.cq_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+				       q.fd, NVME_P2P_QUEUE_OFF_CQ);
+	sqbuf = ret ? -1 : export_dmabuf(q.fd, NVME_P2P_QUEUE_OFF_SQ, 0);
+	if (sqbuf < 0 && errno == ENOTTY) {
+		/* A kernel of the series before the dma-buf export patch. */
+		skip("dma-buf export: this kernel has no NVME_P2P_IOCTL_DMABUF");
+		goto out;
+	}
+	dbbuf = ret ? -1 : export_dmabuf(q.fd, NVME_P2P_QUEUE_OFF_DB, 0);
+	wfd = region(ctrl, XFER, NVME_P2P_REGION_NO_CPU_MAP, &wrc);
+	rfd = region(ctrl, XFER, NVME_P2P_REGION_NO_CPU_MAP, &rrc);
+	wbuf = wfd < 0 ? -1 : export_dmabuf(wfd, 0, 0);
+	rbuf = rfd < 0 ? -1 : export_dmabuf(rfd, 0, 0);
+	result(q.cq != MAP_FAILED && sqbuf >= 0 && dbbuf >= 0 && wbuf >= 0 && rbuf >= 0,
+	       "queue %u: dma-bufs of its SQ ring and doorbell page, and of two CMB regions",
+	       q.info.qid);
+	if (q.cq == MAP_FAILED || sqbuf < 0 || dbbuf < 0 || wbuf < 0 || rbuf < 0)
+		goto out;
+	q.sq_id = edu_attach_dmabuf(edu, sqbuf, EDU_P2P_ATTACH_WRITE, &q.sq_dma);
+	q.db_id = edu_attach_dmabuf(edu, dbbuf, EDU_P2P_ATTACH_WRITE, &q.db_dma);
+	wid = edu_attach_dmabuf(edu, wbuf, EDU_P2P_ATTACH_WRITE, &wdma);
+	rid = edu_attach_dmabuf(edu, rbuf, 0, &rdma);
+	result(q.sq_id > 0 && q.db_id > 0 && wid > 0 && rid > 0 && q.sq_dma == q.info.sq_addr &&
+	       q.db_dma == q.info.db_addr && wdma == wrc.bus_addr && rdma == rrc.bus_addr,
+	       "the edu attached all four: SQ at 0x%llx, doorbells at 0x%llx, data at 0x%llx "
+	       "and 0x%llx", (unsigned long long)q.sq_dma, (unsigned long long)q.db_dma,
+	       (unsigned long long)wdma, (unsigned long long)rdma);
+	if (q.sq_id <= 0 || q.db_id <= 0 || wid <= 0 || rid <= 0)
+		goto out;
+
+	fill(data, XFER, 0x6d);
+	result(edu_xfer(edu, EDU_P2P_IOC_WRITE, wid, 0, data, XFER) == 0,
+	       "the edu DMAed a pattern into the write-data region's dma-buf");
+	nvmep2p_prep_write(&sqe, nsid, WRITE_LBA_BYTES / lba_bytes, (uint32_t)lbas, wrc.bus_addr,
+			   0);
+	status = peer_submit(edu, &q, &sqe, 11, "WRITE");
+	memset(data, 0, XFER);
+	result(status == 0 && pread(ns, data, XFER, WRITE_LBA_BYTES) == XFER &&
+	       same(data, XFER, 0x6d), "WRITE by DMA alone: /dev/%s holds the pattern", ns_name);
+	fill(data, XFER, 0xd6);
+	ret = pwrite(ns, data, XFER, READ_LBA_BYTES) == XFER && fdatasync(ns) == 0;
+	nvmep2p_prep_read(&sqe, nsid, READ_LBA_BYTES / lba_bytes, (uint32_t)lbas, rrc.bus_addr, 0);
+	status = ret ? peer_submit(edu, &q, &sqe, 12, "READ") : -1;
+	memset(data, 0, XFER);
+	result(status == 0 && edu_xfer(edu, EDU_P2P_IOC_READ, rid, 0, data, XFER) == 0 &&
+	       same(data, XFER, 0xd6),
+	       "READ by DMA alone: the edu moved out of the CMB what the CPU wrote to the SSD");
+
+	diag("10. Reset: move_notify revokes all four; the data regions map again at once, the");
+	diag("    SQ and doorbells only once the owner has resumed the queue.");
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/reset_controller", ctrl_name);
+	result(write_sysfs(path, "1") == 0, "echo 1 > %s", path);
+	c1 = edu_counters(edu);
+	result(c1.invalidations - c0.invalidations == 4, "4 dma-buf attachments revoked (%llu)",
+	       (unsigned long long)(c1.invalidations - c0.invalidations));
+	expect_err(edu_id(edu, EDU_P2P_IOC_MAP, q.db_id), EAGAIN,
+		   "mapping the doorbells of the stopped queue");
+	q.tail = q.head = 0;
+	q.phase = 1;
+	result(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME) == 0 &&
+	       edu_id(edu, EDU_P2P_IOC_MAP, q.sq_id) == 0 &&
+	       edu_id(edu, EDU_P2P_IOC_MAP, q.db_id) == 0 &&
+	       edu_id(edu, EDU_P2P_IOC_MAP, wid) == 0,
+	       "QUEUE_RESUME, then the edu maps the SQ, doorbells and write-data region again");
+	fill(data, XFER, 0x39);
+	ret = edu_xfer(edu, EDU_P2P_IOC_WRITE, wid, 0, data, XFER);
+	nvmep2p_prep_write(&sqe, nsid, WRITE_LBA_BYTES / lba_bytes, (uint32_t)lbas, wrc.bus_addr,
+			   0);
+	status = ret ? -1 : peer_submit(edu, &q, &sqe, 13, "WRITE");
+	memset(data, 0, XFER);
+	result(status == 0 && pread(ns, data, XFER, WRITE_LBA_BYTES) == XFER &&
+	       same(data, XFER, 0x39), "a WRITE through the re-mapped dma-bufs lands on the SSD");
+
+	diag("11. The root-bus edu (%s) is refused the doorbells' dma-buf.", root->bdf);
+	expect_err(edu_attach_dmabuf(far, dbbuf, EDU_P2P_ATTACH_WRITE, NULL), EREMOTEIO,
+		   "attaching the doorbell dma-buf");
+out:
+	if (q.sq_id > 0)
+		edu_id(edu, EDU_P2P_IOC_DETACH, q.sq_id);
+	if (q.db_id > 0)
+		edu_id(edu, EDU_P2P_IOC_DETACH, q.db_id);
+	if (wid > 0)
+		edu_id(edu, EDU_P2P_IOC_DETACH, wid);
+	if (rid > 0)
+		edu_id(edu, EDU_P2P_IOC_DETACH, rid);
+	close(sqbuf);
+	close(dbbuf);
+	close(wbuf);
+	close(rbuf);
+	close(wfd);
+	close(rfd);
+	if (q.cq != MAP_FAILED)
+		munmap((void *)q.cq, q.info.cq_bytes);
+	close(q.fd);
+	c1 = edu_counters(edu);
+	result(c1.live == c0.live && c1.maps - c0.maps == c1.unmaps - c0.unmaps,
+	       "dma-bufs released: edu counters balance (%llu maps, %llu unmaps)",
+	       (unsigned long long)(c1.maps - c0.maps), (unsigned long long)(c1.unmaps - c0.unmaps));
+}
+
 static unsigned int list_importers(int ctrl)
 {
 	struct nvme_p2p_list_entry e[16];
@@ -429,6 +562,8 @@ out_queue:
 	       (unsigned long long)(c1.maps - c0.maps), (unsigned long long)(c1.unmaps - c0.unmaps),
 	       (unsigned long long)(c1.invalidations - c0.invalidations),
 	       (unsigned long long)(c1.dmas - c0.dmas));
+	if (ret == 0)
+		dmabuf_run(ctrl, ns, edu, far, &root, nsid, lba_bytes, data);
 out:
 	return done_testing();
 }
