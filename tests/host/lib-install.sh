@@ -70,7 +70,9 @@ ok "symbols carry version LIBNVMEP2P_0.1" \
 	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_ctrl_open@@LIBNVMEP2P_0.1'"
 ok "the whole-command and wait functions carry LIBNVMEP2P_0.2" \
 	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_queue_wait@@LIBNVMEP2P_0.2'"
-is "$(echo "$decls" | wc -l)" 29 "the header declares 29 out-of-line functions"
+ok "the dma-buf export functions carry LIBNVMEP2P_0.3" \
+	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_region_dmabuf@@LIBNVMEP2P_0.3'"
+is "$(echo "$decls" | wc -l)" 31 "the header declares 31 out-of-line functions"
 
 missing= bad=
 for f in $decls $inlines; do

@@ -636,6 +636,38 @@ TEST_F(lib, no_cpu_map)
 	nvmep2p_region_destroy(r);
 }
 
+TEST_F(lib, dmabuf)
+{
+	struct nvmep2p_queue *q = make_queue(8, NVME_P2P_SQ_CMB_REQUIRED, 0);
+	struct nvmep2p_region *r = make_region(16 * KiB, 0);
+	int fd;
+
+	ASSERT_TRUE(q && r);
+	fd = nvmep2p_region_dmabuf(r, 4 * KiB, 8 * KiB);
+	if (fd == -ENOTTY) {
+		nvmep2p_queue_destroy(q);
+		nvmep2p_region_destroy(r);
+		SKIP(return, "a kernel of the series before the dma-buf export patch");
+	}
+	CHECK(fd >= 0, "region_dmabuf of 8 KiB at 4 KiB: a descriptor (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	is_ret(nvmep2p_region_dmabuf(r, 100, 0), -EINVAL, "region_dmabuf at an unaligned offset");
+	is_ret(nvmep2p_region_dmabuf(r, 0, 32 * KiB), -EINVAL, "region_dmabuf beyond the region");
+	is_ret(nvmep2p_region_dmabuf(NULL, 0, 0), -EINVAL, "region_dmabuf of NULL");
+	fd = nvmep2p_queue_dmabuf(q, NVME_P2P_QUEUE_OFF_SQ);
+	CHECK(fd >= 0, "queue_dmabuf of the SQ ring (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	fd = nvmep2p_queue_dmabuf(q, NVME_P2P_QUEUE_OFF_DB);
+	CHECK(fd >= 0, "queue_dmabuf of the doorbell page (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	is_ret(nvmep2p_queue_dmabuf(q, 4096), -EINVAL, "queue_dmabuf of no part");
+	nvmep2p_queue_destroy(q);
+	nvmep2p_region_destroy(r);
+}
+
 static int lost_sum;
 
 static void on_lost(void *data, void *arg)

@@ -10,7 +10,7 @@ tools_lib_libnvmep2p_la_SOURCES = tools/lib/nvmep2p.c tools/lib/status.c \
 	tools/lib/nvmep2p-private.h
 tools_lib_libnvmep2p_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBNVME_CFLAGS)
 tools_lib_libnvmep2p_la_LIBADD = $(LIBNVME_LIBS)
-tools_lib_libnvmep2p_la_LDFLAGS = -version-info 1:0:1 -no-undefined \
+tools_lib_libnvmep2p_la_LDFLAGS = -version-info 2:0:2 -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/tools/lib/libnvmep2p.map
 EXTRA_tools_lib_libnvmep2p_la_DEPENDENCIES = tools/lib/libnvmep2p.map
 
@@ -51,6 +51,7 @@ nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_queue_cq_doorbell.3 \
 	tools/lib/man/nvmep2p_queue_cq_map.3 \
 	tools/lib/man/nvmep2p_queue_cqe_seen.3 \
+	tools/lib/man/nvmep2p_queue_dmabuf.3 \
 	tools/lib/man/nvmep2p_queue_create.3 \
 	tools/lib/man/nvmep2p_queue_db_map.3 \
 	tools/lib/man/nvmep2p_queue_depth.3 \
@@ -78,6 +79,7 @@ nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_queue_submit_cmd.3 \
 	tools/lib/man/nvmep2p_queue_wait.3 \
 	tools/lib/man/nvmep2p_region_create.3 \
+	tools/lib/man/nvmep2p_region_dmabuf.3 \
 	tools/lib/man/nvmep2p_region_destroy.3 \
 	tools/lib/man/nvmep2p_sqe_cid.3 \
 	tools/lib/man/nvmep2p_sqe_set_data.3 \

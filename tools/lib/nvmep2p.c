@@ -575,6 +575,39 @@ int nvmep2p_queue_resync(struct nvmep2p_queue *q,
 	return (int)nr_lost;
 }
 
+/* NVME_P2P_IOCTL_DMABUF on a region or queue descriptor. */
+static int nvmep2p_dmabuf(int fd, uint64_t offset, uint64_t size)
+{
+	struct nvme_p2p_dmabuf d;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	d.argsz = sizeof(d);
+	d.offset = offset;
+	d.size = size;
+	ret = ioctl(fd, NVME_P2P_IOCTL_DMABUF, &d);
+	return ret < 0 ? -errno : ret;
+}
+
+int nvmep2p_region_dmabuf(const struct nvmep2p_region *region, size_t offset,
+			  size_t size)
+{
+	if (!region || offset % NVMEP2P_PAGE_SIZE || size % NVMEP2P_PAGE_SIZE ||
+	    offset >= region->size || size > region->size - offset)
+		return -EINVAL;
+	return nvmep2p_dmabuf(region->fd, offset, size);
+}
+
+int nvmep2p_queue_dmabuf(const struct nvmep2p_queue *q, uint64_t part)
+{
+	if (!q || (part != NVME_P2P_QUEUE_OFF_SQ && part != NVME_P2P_QUEUE_OFF_CQ &&
+		   part != NVME_P2P_QUEUE_OFF_DB))
+		return -EINVAL;
+	if (q->priv->fd < 0)
+		return -EBADF;	/* rings in plain memory: nothing to export */
+	return nvmep2p_dmabuf(q->priv->fd, part, 0);
+}
+
 void *nvmep2p_queue_sq_map(const struct nvmep2p_queue *q)
 {
 	return q ? q->priv->sq_map : NULL;

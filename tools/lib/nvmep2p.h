@@ -103,6 +103,13 @@ struct nvmep2p_region {
 int nvmep2p_region_create(struct nvmep2p_ctrl *ctrl, size_t size,
 			  unsigned int flags, struct nvmep2p_region **out);
 void nvmep2p_region_destroy(struct nvmep2p_region *region);
+/*
+ * A dma-buf of size bytes at offset (0: to the end), for importers that
+ * take dma-bufs (RDMA NICs, GPU drivers). Returns a new descriptor or
+ * -errno; the region lives on until the dma-buf is closed too.
+ */
+int nvmep2p_region_dmabuf(const struct nvmep2p_region *region, size_t offset,
+			  size_t size);
 
 /* ---------------------------------------------------------------------- */
 /* NVMe entries (NVMe base specification layout, little-endian)           */
@@ -281,6 +288,11 @@ int nvmep2p_queue_resync(struct nvmep2p_queue *q,
 void *nvmep2p_queue_sq_map(const struct nvmep2p_queue *q);
 void *nvmep2p_queue_cq_map(const struct nvmep2p_queue *q);
 void *nvmep2p_queue_db_map(const struct nvmep2p_queue *q);
+/*
+ * A dma-buf of one part of the queue: NVME_P2P_QUEUE_OFF_SQ, _CQ or _DB.
+ * Returns a new descriptor or -errno.
+ */
+int nvmep2p_queue_dmabuf(const struct nvmep2p_queue *q, uint64_t part);
 /* Addresses of the two doorbells inside the doorbell VMA. */
 void *nvmep2p_queue_sq_doorbell(const struct nvmep2p_queue *q);
 void *nvmep2p_queue_cq_doorbell(const struct nvmep2p_queue *q);
