@@ -72,6 +72,8 @@ static struct json_object *queue_entry_json(const struct nvme_p2p_list_entry *e,
 	p2p_json_u64(o, "sq_head", e->sq_head);
 	p2p_json_u64(o, "cq_tail", e->cq_tail);
 	p2p_json_u64(o, "importers", e->importers);
+	p2p_json_u64(o, "dmabufs", e->dmabufs);
+	p2p_json_u64(o, "dmabuf_importers", e->dmabuf_attachments);
 	p2p_json_u64(o, "flags", e->flags);
 	if (human)
 		json_object_add_value_array(o, "flag_names",
@@ -97,6 +99,8 @@ static struct json_object *region_entry_json(const struct nvme_p2p_list_entry *e
 	p2p_json_u64(o, "size", e->size);
 	p2p_json_u64(o, "bus_addr", e->addr);
 	p2p_json_u64(o, "importers", e->importers);
+	p2p_json_u64(o, "dmabufs", e->dmabufs);
+	p2p_json_u64(o, "dmabuf_importers", e->dmabuf_attachments);
 	p2p_json_u64(o, "flags", e->flags);
 	if (human)
 		json_object_add_value_array(o, "flag_names",
@@ -117,13 +121,13 @@ static void list_print_normal(const struct p2p_ctrl *c,
 
 	printf("Exported queues of %s (%s): %u\n", c->name, c->pci, queues);
 	if (queues) {
-		printf("%4s %7s %-15s %-9s %4s %5s %-4s %-4s %-18s %-18s %6s %6s %4s%s\n",
+		printf("%4s %7s %-15s %-9s %4s %5s %-4s %-4s %-18s %-18s %6s %6s %4s %4s %4s%s\n",
 		       "QID", "PID", "Command", "State", "Gen", "Depth", "SQ", "CQ",
-		       "SQ address", "CQ address", "SQhead", "CQtail", "Imp",
-		       human ? "  Flags" : "");
+		       "SQ address", "CQ address", "SQhead", "CQtail", "Imp", "Bufs",
+		       "BImp", human ? "  Flags" : "");
 		for (i = 0; i < queues; i++)
 			printf("%4u %7d %-15s %-9s %4u %5u %-4s %-4s %#018" PRIx64
-			       " %#018" PRIx64 " %6u %6u %4u%s%s\n",
+			       " %#018" PRIx64 " %6u %6u %4u %4u %4u%s%s\n",
 			       e[i].qid, e[i].pid,
 			       p2p_pid_comm(comm, sizeof(comm), e[i].pid),
 			       p2p_queue_state_name(e[i].state), e[i].generation,
@@ -131,6 +135,7 @@ static void list_print_normal(const struct p2p_ctrl *c,
 			       p2p_cq_placement_name(e[i].cq_placement),
 			       (uint64_t)e[i].addr, (uint64_t)e[i].cq_addr,
 			       e[i].sq_head, e[i].cq_tail, e[i].importers,
+			       e[i].dmabufs, e[i].dmabuf_attachments,
 			       human ? "  " : "",
 			       human ? p2p_bit_names(names, sizeof(names), e[i].flags,
 						     p2p_queue_flags,
@@ -140,15 +145,16 @@ static void list_print_normal(const struct p2p_ctrl *c,
 	printf("Data regions of %s: %u\n", c->name, nr - queues);
 	if (nr == queues)
 		return;
-	printf("%7s %-15s %-7s %-6s %12s %-18s %4s%s\n", "PID", "Command",
-	       "State", "Memory", "Size", "Bus address", "Imp",
+	printf("%7s %-15s %-7s %-6s %12s %-18s %4s %4s %4s%s\n", "PID", "Command",
+	       "State", "Memory", "Size", "Bus address", "Imp", "Bufs", "BImp",
 	       human ? "  Flags" : "");
 	for (i = queues; i < nr; i++)
-		printf("%7d %-15s %-7s %-6s %12" PRIu64 " %#018" PRIx64 " %4u%s%s\n",
+		printf("%7d %-15s %-7s %-6s %12" PRIu64 " %#018" PRIx64 " %4u %4u %4u%s%s\n",
 		       e[i].pid, p2p_pid_comm(comm, sizeof(comm), e[i].pid),
 		       e[i].state == NVME_P2P_QUEUE_REVOKED ? "revoked" : "live",
 		       e[i].flags & NVME_P2P_REGION_HOST ? "host" : "cmb",
 		       (uint64_t)e[i].size, (uint64_t)e[i].addr, e[i].importers,
+		       e[i].dmabufs, e[i].dmabuf_attachments,
 		       human ? "  " : "",
 		       human ? p2p_bit_names(names, sizeof(names), e[i].flags,
 					     p2p_region_flags,
@@ -183,8 +189,9 @@ int p2p_cmd_list(int argc, char **argv)
 {
 	const char *desc = "List what the controller exports right now: queue pairs "
 		"(owner, qid, depth, where the rings live and their addresses, "
-		"state, reset generation, SQ head and CQ tail, importers) and data "
-		"regions (owner, memory, size, bus address, state, importers).";
+		"state, reset generation, SQ head and CQ tail, importers, dma-bufs and "
+		"their importers) and data regions (owner, memory, size, bus address, "
+		"state, importers, dma-bufs and their importers).";
 	struct nvme_p2p_list_entry *entries = NULL;
 	enum nvme_print_flags flags;
 	unsigned int nr = 0, i;
@@ -255,6 +262,8 @@ static void queue_print_normal(const struct p2p_ctrl *c,
 	printf("%-18s: BAR0 + %#" PRIx64 "\n", "sq_doorbell", sq_doorbell(info, e->qid));
 	printf("%-18s: BAR0 + %#" PRIx64 "\n", "cq_doorbell", cq_doorbell(info, e->qid));
 	printf("%-18s: %u\n", "importers", e->importers);
+	printf("%-18s: %u (%u importers attached)\n", "dmabufs", e->dmabufs,
+	       e->dmabuf_attachments);
 	printf("%-18s: %#x\n", "flags", e->flags);
 	if (human)
 		printf("\t%s\n", p2p_bit_names(names, sizeof(names), e->flags,
