@@ -260,6 +260,25 @@ void nvme_p2p_dmabufs_revoke(struct nvme_p2p_dmabufs *set)
 }
 
 /**
+ * nvme_p2p_dmabuf_exporter() - the controller a dma-buf is an export of
+ * @dmabuf: any dma-buf
+ * @registers: out: it exports doorbells (only set if nvme-p2p exported it)
+ *
+ * Return: the controller's exporter state, or NULL if nvme-p2p did not
+ * export @dmabuf.
+ */
+struct nvme_p2p_export *nvme_p2p_dmabuf_exporter(struct dma_buf *dmabuf,
+						 bool *registers)
+{
+	struct nvme_p2p_dmabuf_priv *priv = dmabuf->priv;
+
+	if (dmabuf->ops != &nvme_p2p_dmabuf_ops)
+		return NULL;
+	*registers = priv->src.registers;
+	return priv->src.exp;
+}
+
+/**
  * nvme_p2p_dmabufs_count() - dma-bufs of an export file, and attachments
  * @set: the export file's dma-bufs
  * @dmabufs: out: dma-bufs not yet released

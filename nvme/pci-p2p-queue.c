@@ -19,8 +19,15 @@
  * so that no doorbell rung with a tail from before the reset makes the
  * controller run stale entries. Removal, or a reset that no longer grants
  * its queue ID, revokes it for good.
+ *
+ * Either ring may instead live in a dma-buf the caller passes
+ * (pci-p2p-import.c). When its exporter takes the memory back, the pair
+ * is deleted on the controller from a work item, whose fence the exporter
+ * waits for, and the queue is revoked for good.
  */
 #include <linux/capability.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/io.h>
@@ -32,6 +39,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/nvme_p2p.h>
 
 #include "nvme.h"
@@ -62,10 +70,15 @@ struct nvme_p2p_queue {
 	u32 sq_db_off;			/* in the doorbell mapping */
 	u32 cq_db_off;
 	struct page *db_sink;		/* the CPU's doorbells while resetting */
-	struct nvme_p2p_mem sq;
+	struct nvme_p2p_mem sq;		/* no kaddr when in a dma-buf */
 	struct nvme_p2p_mem cq;
 	struct nvme_p2p_maps maps;
 	struct nvme_p2p_dmabufs dmabufs;
+	struct nvme_p2p_ring sq_ring;	/* the SQ's dma-buf, if any */
+	struct nvme_p2p_ring cq_ring;
+	bool rings_lost;		/* under @lock: an exporter took them */
+	struct dma_fence *ring_fence;	/* signalled once off the controller */
+	struct work_struct ring_work;	/* takes it off the controller */
 };
 
 /* What an mmap offset of a queue file names. */
@@ -132,6 +145,9 @@ static int nvme_p2p_delete_ring(struct nvme_p2p_queue *q, u8 opcode)
 
 static void nvme_p2p_mem_zero(struct nvme_p2p_mem *mem)
 {
+	/* A ring in a dma-buf: its owner zeroes it, as the header says. */
+	if (!mem->kaddr)
+		return;
 	if (mem->host)
 		memset(mem->kaddr, 0, mem->size);
 	else
@@ -277,7 +293,7 @@ static vm_fault_t nvme_p2p_queue_fault(struct vm_fault *vmf)
 		mem = &q->sq;
 		break;
 	}
-	if (off >= size)
+	if (off >= size || !mem->kaddr)
 		goto out;
 	pfn = nvme_p2p_mem_pfn(mem, off);
 	/* SQEs go out in bursts: write-combine them; the CQ stays uncached. */
@@ -389,10 +405,16 @@ static long nvme_p2p_queue_dmabuf(struct nvme_p2p_queue *q, struct file *file,
 		return -EINVAL;
 	if (READ_ONCE(q->state) == NVME_P2P_QUEUE_REVOKED)
 		return -ENODEV;
+	/* A ring in a dma-buf already is one: the caller's, whole. */
+	if (src.part == NVME_P2P_PART_SQ && q->sq_ring.attach)
+		return nvme_p2p_ring_dmabuf_fd(&q->sq_ring);
+	if (src.part == NVME_P2P_PART_CQ && q->cq_ring.attach)
+		return nvme_p2p_ring_dmabuf_fd(&q->cq_ring);
 	src.len = size;
 	switch (src.part) {
 	case NVME_P2P_PART_DB:
 		src.device_mem = true;
+		src.registers = true;
 		src.what = "doorbells";
 		break;
 	case NVME_P2P_PART_CQ:
@@ -421,15 +443,21 @@ static int nvme_p2p_queue_mmap(struct file *file, struct vm_area_struct *vma)
 	int ret = nvme_p2p_vma_check_flags(vma);
 	unsigned long off;
 	size_t size;
+	int part;
 
 	if (ret)
 		return ret;
 	/* Each part is mapped whole, from its own offset. */
-	nvme_p2p_queue_part(q, vma->vm_pgoff, &off, &size);
+	part = nvme_p2p_queue_part(q, vma->vm_pgoff, &off, &size);
 	if (off || vma->vm_end - vma->vm_start != size)
 		return -EINVAL;
 	if (READ_ONCE(q->state) == NVME_P2P_QUEUE_REVOKED)
 		return -ENODEV;
+	/* A ring in a dma-buf: the CPU gets what its exporter allows. */
+	if (part == NVME_P2P_PART_SQ && q->sq_ring.attach)
+		return nvme_p2p_ring_mmap(&q->sq_ring, vma);
+	if (part == NVME_P2P_PART_CQ && q->cq_ring.attach)
+		return nvme_p2p_ring_mmap(&q->cq_ring, vma);
 	nvme_p2p_vma_setup(vma, &nvme_p2p_queue_vm_ops, q);
 	return 0;
 }
@@ -447,6 +475,20 @@ static __poll_t nvme_p2p_queue_poll(struct file *file, poll_table *wait)
 		mask |= EPOLLPRI;
 	mutex_unlock(&q->lock);
 	return mask;
+}
+
+static u8 nvme_p2p_queue_sq_placement(struct nvme_p2p_queue *q)
+{
+	if (q->sq_ring.attach)
+		return NVME_P2P_SQ_DMABUF;
+	return q->sq.host ? NVME_P2P_SQ_HOST : NVME_P2P_SQ_CMB_REQUIRED;
+}
+
+static u8 nvme_p2p_queue_cq_placement(struct nvme_p2p_queue *q)
+{
+	if (q->cq_ring.attach)
+		return NVME_P2P_CQ_DMABUF;
+	return q->cq.host ? NVME_P2P_CQ_HOST : NVME_P2P_CQ_CMB;
 }
 
 static long nvme_p2p_queue_info(struct nvme_p2p_queue *q, void __user *argp)
@@ -471,8 +513,8 @@ static long nvme_p2p_queue_info(struct nvme_p2p_queue *q, void __user *argp)
 	info.flags = q->flags;
 	info.qid = q->qid;
 	info.depth = q->depth;
-	info.sq_placement = q->sq.host ? NVME_P2P_SQ_HOST : NVME_P2P_SQ_CMB_REQUIRED;
-	info.cq_placement = q->cq.host ? NVME_P2P_CQ_HOST : NVME_P2P_CQ_CMB;
+	info.sq_placement = nvme_p2p_queue_sq_placement(q);
+	info.cq_placement = nvme_p2p_queue_cq_placement(q);
 	info.sq_bytes = q->sq.size;
 	info.cq_bytes = q->cq.size;
 	info.db_bytes = q->db_bytes;
@@ -514,6 +556,13 @@ static long nvme_p2p_queue_ioctl(struct file *file, unsigned int cmd,
 
 static void nvme_p2p_queue_free(struct nvme_p2p_queue *q)
 {
+	/* Not under cmd_lock: see nvme_p2p_ring_release(). */
+	nvme_p2p_ring_release(&q->sq_ring);
+	nvme_p2p_ring_release(&q->cq_ring);
+	/* No move_notify after the detach: the last work item, if any. */
+	flush_work(&q->ring_work);
+	if (q->ring_fence)
+		dma_fence_put(q->ring_fence);
 	if (q->db_sink)
 		__free_page(q->db_sink);
 	nvme_p2p_mem_free(q->exp, &q->sq);
@@ -526,6 +575,7 @@ static int nvme_p2p_queue_release(struct inode *inode, struct file *file)
 {
 	struct nvme_p2p_queue *q = file->private_data;
 	struct nvme_p2p_export *exp = q->exp;
+	struct nvme_ctrl *ctrl = exp->ctrl;
 	bool live;
 
 	mutex_lock(&exp->cmd_lock);
@@ -538,8 +588,9 @@ static int nvme_p2p_queue_release(struct inode *inode, struct file *file)
 	nvme_p2p_queue_drop(q, false);
 	mutex_unlock(&exp->cmd_lock);
 
-	nvme_put_ctrl(exp->ctrl);
+	/* Its work item uses the controller: freed first. */
 	nvme_p2p_queue_free(q);
+	nvme_put_ctrl(ctrl);
 	return 0;
 }
 
@@ -555,11 +606,22 @@ static const struct file_operations nvme_p2p_queue_fops = {
 static int nvme_p2p_queue_check(const struct nvme_p2p_queue_create *arg,
 				const struct nvme_p2p_cmb *cmb)
 {
+	bool sq_dmabuf = arg->sq_placement == NVME_P2P_SQ_DMABUF;
+	bool cq_dmabuf = arg->cq_placement == NVME_P2P_CQ_DMABUF;
+
 	if ((arg->flags & ~NVME_P2P_QUEUE_FLAGS) || arg->qid ||
 	    !nvme_p2p_reserved_zero(arg->reserved, ARRAY_SIZE(arg->reserved)))
 		return -EINVAL;
-	if (arg->sq_placement > NVME_P2P_SQ_HOST ||
-	    arg->cq_placement > NVME_P2P_CQ_CMB)
+	if (arg->sq_placement > NVME_P2P_SQ_DMABUF ||
+	    arg->cq_placement > NVME_P2P_CQ_DMABUF)
+		return -EINVAL;
+	/* The dma-buf fields go with their placement only. */
+	if ((!sq_dmabuf && (arg->sq_dmabuf_fd || arg->sq_dmabuf_offset)) ||
+	    (!cq_dmabuf && (arg->cq_dmabuf_fd || arg->cq_dmabuf_offset)))
+		return -EINVAL;
+	/* Whether the CPU reaches a dma-buf is for its exporter to say. */
+	if ((sq_dmabuf && (arg->flags & NVME_P2P_QUEUE_SQ_NO_CPU_MAP)) ||
+	    (cq_dmabuf && (arg->flags & NVME_P2P_QUEUE_CQ_NO_CPU_MAP)))
 		return -EINVAL;
 	if (arg->depth < 2 || arg->depth > cmb->max_queue_depth)
 		return -EINVAL;
@@ -570,6 +632,83 @@ static int nvme_p2p_queue_check(const struct nvme_p2p_queue_create *arg,
 	    (!cmb->size || !(cmb->cmbsz & NVME_CMBSZ_SQS)))
 		return -ENOSPC;
 	return 0;
+}
+
+/*
+ * The exporter of a ring's dma-buf takes the memory back. Called under
+ * its reservation lock and whatever locks it holds (another controller's
+ * exporter may hold its own), so the admin commands that take the pair off
+ * the controller are left to a work item, whose fence the exporter waits
+ * for before the memory goes.
+ */
+static void nvme_p2p_queue_move_notify(struct dma_buf_attachment *attach)
+{
+	struct nvme_p2p_queue *q = attach->importer_priv;
+	bool first;
+
+	mutex_lock(&q->lock);
+	first = !q->rings_lost;
+	q->rings_lost = true;
+	mutex_unlock(&q->lock);
+	if (first)
+		queue_work(system_unbound_wq, &q->ring_work);
+	/* No room for the fence: off the controller before returning. */
+	if (nvme_p2p_ring_fence_add(attach, q->ring_fence))
+		flush_work(&q->ring_work);
+}
+
+static const struct dma_buf_attach_ops nvme_p2p_queue_importer_ops = {
+	.allow_peer2peer = true,
+	.move_notify = nvme_p2p_queue_move_notify,
+};
+
+/*
+ * The rings' memory was taken back: delete the pair on the controller (SQ,
+ * then CQ) and revoke the queue for good, then let the exporter go on.
+ */
+static void nvme_p2p_queue_rings_lost(struct work_struct *work)
+{
+	struct nvme_p2p_queue *q = container_of(work, struct nvme_p2p_queue,
+						ring_work);
+	struct nvme_p2p_export *exp = q->exp;
+	bool live;
+
+	mutex_lock(&exp->cmd_lock);
+	mutex_lock(&q->lock);
+	live = q->state == NVME_P2P_QUEUE_LIVE;
+	mutex_unlock(&q->lock);
+	if (live && !exp->gone)
+		nvme_p2p_queue_delete_cmds(q);
+	if (q->qid)
+		dev_info(exp->ctrl->device,
+			 "p2p: exported queue %u revoked: its rings' memory was taken back\n",
+			 q->qid);
+	nvme_p2p_queue_drop(q, false);
+	mutex_unlock(&exp->cmd_lock);
+	/* A controller going down may reach the rings until it is off. */
+	wait_event(exp->disabled, !atomic_read(&exp->disabling));
+	dma_fence_signal(q->ring_fence);
+}
+
+/* A ring in the caller's dma-buf. */
+static int nvme_p2p_queue_import(struct nvme_p2p_queue *q,
+				 struct nvme_p2p_mem *mem,
+				 struct nvme_p2p_ring *ring, int fd, u64 offset,
+				 size_t bytes)
+{
+	int ret;
+
+	if (!q->ring_fence) {
+		q->ring_fence = nvme_p2p_ring_fence_new();
+		if (!q->ring_fence)
+			return -ENOMEM;
+	}
+	mem->size = PAGE_ALIGN(bytes);
+	ret = nvme_p2p_ring_import(q->exp, fd, offset, mem->size,
+				   &nvme_p2p_queue_importer_ops, q, ring);
+	if (!ret)
+		mem->ctrl_addr = ring->addr;
+	return ret;
 }
 
 /* Ring memory as asked: CMB preferred falls back to host memory. */
@@ -585,14 +724,25 @@ static int nvme_p2p_queue_alloc(struct nvme_p2p_queue *q,
 	q->db_sink = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!q->db_sink)
 		return -ENOMEM;
-	if (arg->sq_placement == NVME_P2P_SQ_CMB_PREFERRED &&
-	    (!cmb->size || !(cmb->cmbsz & NVME_CMBSZ_SQS)))
-		sq_host = true;
-	ret = nvme_p2p_mem_alloc(q->exp, &q->sq, sq_bytes, sq_host);
-	if (ret == -ENOSPC && arg->sq_placement == NVME_P2P_SQ_CMB_PREFERRED)
-		ret = nvme_p2p_mem_alloc(q->exp, &q->sq, sq_bytes, true);
+	if (arg->sq_placement == NVME_P2P_SQ_DMABUF) {
+		ret = nvme_p2p_queue_import(q, &q->sq, &q->sq_ring,
+					    arg->sq_dmabuf_fd,
+					    arg->sq_dmabuf_offset, sq_bytes);
+	} else {
+		if (arg->sq_placement == NVME_P2P_SQ_CMB_PREFERRED &&
+		    (!cmb->size || !(cmb->cmbsz & NVME_CMBSZ_SQS)))
+			sq_host = true;
+		ret = nvme_p2p_mem_alloc(q->exp, &q->sq, sq_bytes, sq_host);
+		if (ret == -ENOSPC &&
+		    arg->sq_placement == NVME_P2P_SQ_CMB_PREFERRED)
+			ret = nvme_p2p_mem_alloc(q->exp, &q->sq, sq_bytes, true);
+	}
 	if (ret)
 		return ret;
+	if (arg->cq_placement == NVME_P2P_CQ_DMABUF)
+		return nvme_p2p_queue_import(q, &q->cq, &q->cq_ring,
+					     arg->cq_dmabuf_fd,
+					     arg->cq_dmabuf_offset, cq_bytes);
 	return nvme_p2p_mem_alloc(q->exp, &q->cq, cq_bytes,
 				  arg->cq_placement == NVME_P2P_CQ_HOST);
 }
@@ -675,6 +825,7 @@ long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
 	nvme_p2p_dmabufs_init(&q->dmabufs);
 	mutex_init(&q->lock);
 	init_waitqueue_head(&q->wait);
+	INIT_WORK(&q->ring_work, nvme_p2p_queue_rings_lost);
 	ret = nvme_p2p_queue_alloc(q, &arg, cmb);
 	if (ret)
 		goto out_free;
@@ -698,6 +849,11 @@ long nvme_p2p_queue_create(struct nvme_p2p_export *exp,
 		ret = nvme_p2p_queue_doorbells(q, cmb->db_stride);
 	epoch = exp->disable_epoch;
 	mutex_unlock(&exp->lock);
+	/* Taken back already: its work item has nothing to delete. */
+	mutex_lock(&q->lock);
+	if (!ret && q->rings_lost)
+		ret = -EAGAIN;
+	mutex_unlock(&q->lock);
 	if (!ret)
 		ret = nvme_p2p_queue_create_cmds(q);
 	mutex_lock(&exp->lock);
@@ -757,7 +913,8 @@ static void nvme_p2p_queue_position(struct nvme_p2p_queue *q,
 	unsigned int i;
 	u16 phase;
 
-	if (q->state == NVME_P2P_QUEUE_REVOKED)
+	/* Nothing to read without a CPU mapping: a CQ in a dma-buf. */
+	if (q->state == NVME_P2P_QUEUE_REVOKED || !cq->kaddr)
 		return;
 	phase = nvme_p2p_cqe_field(cq, 0, status) & 1;
 	for (i = 1; i < q->depth; i++)
@@ -801,9 +958,8 @@ void nvme_p2p_queues_list(struct nvme_p2p_export *exp,
 		mutex_lock(&q->lock);
 		e->state = q->state;
 		e->generation = q->generation;
-		e->sq_placement = q->sq.host ? NVME_P2P_SQ_HOST :
-			NVME_P2P_SQ_CMB_REQUIRED;
-		e->cq_placement = q->cq.host ? NVME_P2P_CQ_HOST : NVME_P2P_CQ_CMB;
+		e->sq_placement = nvme_p2p_queue_sq_placement(q);
+		e->cq_placement = nvme_p2p_queue_cq_placement(q);
 		e->importers = READ_ONCE(q->maps.nr);
 		e->size = q->sq.size;
 		e->addr = q->sq.ctrl_addr;
@@ -969,7 +1125,8 @@ static long nvme_p2p_queue_resume(struct nvme_p2p_queue *q)
 	epoch = exp->disable_epoch;
 	mutex_unlock(&exp->lock);
 	mutex_lock(&q->lock);
-	state = q->state;
+	/* Rings taken back: its work item revokes it, if not yet. */
+	state = q->rings_lost ? NVME_P2P_QUEUE_REVOKED : q->state;
 	mutex_unlock(&q->lock);
 	switch (state) {
 	case NVME_P2P_QUEUE_LIVE:

@@ -497,6 +497,7 @@ void nvme_p2p_export_init(struct nvme_p2p_export *exp, struct nvme_ctrl *ctrl,
 	exp->pdev = pdev;
 	mutex_init(&exp->lock);
 	mutex_init(&exp->cmd_lock);
+	init_waitqueue_head(&exp->disabled);
 	INIT_LIST_HEAD(&exp->regions);
 	INIT_LIST_HEAD(&exp->queues);
 	exp->qids_wanted = min(p2p_queues, NVME_P2P_MAX_QIDS);
@@ -561,6 +562,7 @@ void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp)
 {
 	struct nvme_p2p_region *region;
 
+	atomic_inc(&exp->disabling);
 	mutex_lock(&exp->lock);
 	list_for_each_entry(region, &exp->regions, node) {
 		unmap_mapping_range(region->mapping, 0, 0, 1);
@@ -568,6 +570,19 @@ void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp)
 	}
 	mutex_unlock(&exp->lock);
 	nvme_p2p_queues_invalidate(exp);
+}
+
+/**
+ * nvme_p2p_export_disabled() - the controller is off
+ * @exp: the controller's exporter state
+ *
+ * For the end of each controller disable that nvme_p2p_export_invalidate()
+ * began: the controller no longer reaches any exported queue's rings.
+ */
+void nvme_p2p_export_disabled(struct nvme_p2p_export *exp)
+{
+	if (atomic_dec_and_test(&exp->disabling))
+		wake_up_all(&exp->disabled);
 }
 
 /**

@@ -16,11 +16,16 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 
 /* At most this many queue IDs are reserved for export per controller. */
 #define NVME_P2P_MAX_QIDS	64
 
 struct device;
+struct dma_buf;
+struct dma_buf_attach_ops;
+struct dma_buf_attachment;
+struct dma_fence;
 struct file;
 struct nvme_ctrl;
 struct nvme_p2p_list_entry;
@@ -71,6 +76,9 @@ struct nvme_p2p_cmb {
  * @db_isolated: the reserved queue IDs start at @isolated_qid
  * @qid_used: reserved queue IDs in use, bit 0 = @first_qid
  * @disable_epoch: bumped by each controller disable
+ * @disabling: controller disables under way (the controller may still
+ *	reach exported queues' rings until it is off)
+ * @disabled: woken when @disabling drops to zero
  * @gone: the controller is being removed: nothing new, all revoked
  */
 struct nvme_p2p_export {
@@ -89,6 +97,8 @@ struct nvme_p2p_export {
 	bool db_isolated;
 	DECLARE_BITMAP(qid_used, NVME_P2P_MAX_QIDS);
 	unsigned int disable_epoch;
+	atomic_t disabling;
+	wait_queue_head_t disabled;
 	bool gone;
 };
 
@@ -104,6 +114,7 @@ unsigned int nvme_p2p_export_ask_qids(struct nvme_p2p_export *exp,
 unsigned int nvme_p2p_export_claim_qids(struct nvme_p2p_export *exp,
 					unsigned int granted);
 void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp);
+void nvme_p2p_export_disabled(struct nvme_p2p_export *exp);
 void nvme_p2p_export_restore(struct nvme_p2p_export *exp);
 void nvme_p2p_export_remove(struct nvme_p2p_export *exp);
 #else
@@ -140,6 +151,10 @@ nvme_p2p_export_claim_qids(struct nvme_p2p_export *exp, unsigned int granted)
 }
 
 static inline void nvme_p2p_export_invalidate(struct nvme_p2p_export *exp)
+{
+}
+
+static inline void nvme_p2p_export_disabled(struct nvme_p2p_export *exp)
 {
 }
 
@@ -274,6 +289,7 @@ typedef int (*nvme_p2p_dmabuf_map_fn)(void *owner, unsigned int part,
  * @len: bytes
  * @device_mem: CMB or registers: importers must take peer-to-peer
  *	addresses and reach the controller
+ * @registers: the doorbells: no memory, never a queue's ring
  * @what: "CMB" or "doorbells", for the kernel log
  */
 struct nvme_p2p_dmabuf_src {
@@ -286,6 +302,7 @@ struct nvme_p2p_dmabuf_src {
 	unsigned long off;
 	size_t len;
 	bool device_mem;
+	bool registers;
 	const char *what;
 };
 
@@ -295,6 +312,28 @@ long nvme_p2p_dmabuf_export(const struct nvme_p2p_dmabuf_src *src);
 void nvme_p2p_dmabufs_revoke(struct nvme_p2p_dmabufs *set);
 void nvme_p2p_dmabufs_count(struct nvme_p2p_dmabufs *set, u16 *dmabufs,
 			    u16 *attachments);
+struct nvme_p2p_export *nvme_p2p_dmabuf_exporter(struct dma_buf *dmabuf,
+						 bool *registers);
+
+/* pci-p2p-import.c: queue rings in another device's memory (a dma-buf). */
+
+/* A ring in a dma-buf, mapped for the controller while the queue exists. */
+struct nvme_p2p_ring {
+	struct dma_buf_attachment *attach;	/* NULL: not in a dma-buf */
+	struct sg_table *sgt;
+	u64 offset;				/* in the dma-buf */
+	dma_addr_t addr;			/* for the controller */
+};
+
+int nvme_p2p_ring_import(struct nvme_p2p_export *exp, int fd, u64 offset,
+			 size_t size, const struct dma_buf_attach_ops *ops,
+			 void *priv, struct nvme_p2p_ring *ring);
+void nvme_p2p_ring_release(struct nvme_p2p_ring *ring);
+long nvme_p2p_ring_dmabuf_fd(struct nvme_p2p_ring *ring);
+int nvme_p2p_ring_mmap(struct nvme_p2p_ring *ring, struct vm_area_struct *vma);
+struct dma_fence *nvme_p2p_ring_fence_new(void);
+int nvme_p2p_ring_fence_add(struct dma_buf_attachment *attach,
+			    struct dma_fence *fence);
 
 /* pci-p2p-queue.c: exported queue pairs. */
 

@@ -578,7 +578,16 @@ static void op_queue_create(void)
 		case 3: s.cq_placement = 2 + below(254); a.bad = 1; strcat(a.what, " cq_placement"); break;
 		case 4: s.flags |= 1U << (3 + below(29)); a.bad = 1; strcat(a.what, " unknown-flag"); break;
 		case 5: POKE(&a, s, qid); break;
-		default: POKE(&a, s, reserved[below(4)]); break;
+		case 6:
+			/* The dma-buf fields, nonzero without their placement. */
+			switch (below(4)) {
+			case 0: POKE(&a, s, sq_dmabuf_fd); break;
+			case 1: POKE(&a, s, cq_dmabuf_fd); break;
+			case 2: POKE(&a, s, sq_dmabuf_offset); break;
+			default: POKE(&a, s, cq_dmabuf_offset); break;
+			}
+			break;
+		default: POKE(&a, s, reserved[0]); break;
 		}
 	}
 	/* "EOPNOTSUPP (... CQ in the CMB without CMBSZ.CQS)" */

@@ -435,14 +435,16 @@ TEST_F(cmb, create_errors)
 	CHECK_ERR(queue_create(ctrl, in->max_queue_depth + 1, 0, 0, 0, NULL), EINVAL,
 		  "QUEUE depth above max_queue_depth");
 	CHECK_ERR(queue_create(ctrl, 8, 0, 0, 1U << 9, NULL), EINVAL, "QUEUE unknown flag");
-	CHECK_ERR(queue_create(ctrl, 8, 3, 0, 0, NULL), EINVAL, "QUEUE unknown SQ placement");
-	CHECK_ERR(queue_create(ctrl, 8, 0, 2, 0, NULL), EINVAL, "QUEUE unknown CQ placement");
+	CHECK_ERR(queue_create(ctrl, 8, NVME_P2P_SQ_DMABUF + 1, 0, 0, NULL), EINVAL,
+		  "QUEUE unknown SQ placement");
+	CHECK_ERR(queue_create(ctrl, 8, 0, NVME_P2P_CQ_DMABUF + 1, 0, NULL), EINVAL,
+		  "QUEUE unknown CQ placement");
 	CHECK_ERR(queue_create(ctrl, 8, 0, NVME_P2P_CQ_CMB, 0, NULL), EOPNOTSUPP,
 		  "QUEUE CQ in the CMB without CMBSZ.CQS");
 	memset(&qc, 0, sizeof(qc));
 	qc.argsz = sizeof(qc);
 	qc.depth = 8;
-	qc.reserved[3] = 1;
+	qc.reserved[0] = 1;
 	CHECK_ERR(ioctl(ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc), EINVAL, "QUEUE nonzero reserved");
 	memset(&qc, 0, sizeof(qc));
 	qc.argsz = sizeof(qc);

@@ -109,6 +109,8 @@ const char *p2p_sq_placement_name(__u8 placement)
 		return "cmb";
 	case NVME_P2P_SQ_HOST:
 		return "host";
+	case NVME_P2P_SQ_DMABUF:
+		return "dma-buf";
 	}
 	return "unknown";
 }
@@ -120,6 +122,8 @@ const char *p2p_cq_placement_name(__u8 placement)
 		return "host";
 	case NVME_P2P_CQ_CMB:
 		return "cmb";
+	case NVME_P2P_CQ_DMABUF:
+		return "dma-buf";
 	}
 	return "unknown";
 }

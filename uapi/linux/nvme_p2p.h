@@ -148,10 +148,12 @@ struct nvme_p2p_region_create {
 #define NVME_P2P_SQ_CMB_PREFERRED	0  /* CMB if CMBSZ.SQS and space, else host */
 #define NVME_P2P_SQ_CMB_REQUIRED	1  /* CMB or fail */
 #define NVME_P2P_SQ_HOST		2  /* host memory */
+#define NVME_P2P_SQ_DMABUF		3  /* a dma-buf: sq_dmabuf_fd, _offset */
 
 /* struct nvme_p2p_queue_create.cq_placement */
 #define NVME_P2P_CQ_HOST		0  /* host memory */
 #define NVME_P2P_CQ_CMB			1  /* CMB; needs CMBSZ.CQS */
+#define NVME_P2P_CQ_DMABUF		2  /* a dma-buf: cq_dmabuf_fd, _offset */
 
 /* struct nvme_p2p_queue_create.flags: which VMAs have no CPU mapping */
 #define NVME_P2P_QUEUE_SQ_NO_CPU_MAP	(1U << 0)
@@ -170,6 +172,13 @@ struct nvme_p2p_region_create {
  * @sq_placement: in: NVME_P2P_SQ_*
  * @cq_placement: in: NVME_P2P_CQ_*
  * @qid: out: the queue ID of the pair on the controller
+ * @sq_dmabuf_fd: in: with NVME_P2P_SQ_DMABUF, a dma-buf holding the SQ;
+ *	else zero
+ * @cq_dmabuf_fd: in: with NVME_P2P_CQ_DMABUF, a dma-buf holding the CQ;
+ *	else zero
+ * @sq_dmabuf_offset: in: with NVME_P2P_SQ_DMABUF, the SQ's first byte in
+ *	that dma-buf, a multiple of 4096; else zero
+ * @cq_dmabuf_offset: in: the same for the CQ
  * @reserved: must be zero
  *
  * Creates an I/O submission/completion queue pair on the controller, at a
@@ -206,15 +215,47 @@ struct nvme_p2p_region_create {
  * EPOLLHUP once the queue is revoked for good (controller removed, or its
  * queue ID no longer granted after a reset).
  *
+ * Rings in another device's memory: with NVME_P2P_SQ_DMABUF or
+ * NVME_P2P_CQ_DMABUF the ring lives in a dma-buf the caller passes (a GPU's
+ * memory, another controller's CMB region exported with
+ * NVME_P2P_IOCTL_DMABUF, a udmabuf of host memory). The controller's
+ * device attaches to it as a dynamic importer that takes peer-to-peer
+ * addresses; the ring's bytes, rounded up to 4096, from the offset given
+ * must be one contiguous DMA range for the controller (the queue is
+ * created physically contiguous), at an address that is a multiple of
+ * 4096. The kernel never touches such a ring with the CPU: the caller
+ * zeroes the CQ (phase tags 0) before QUEUE_CREATE and before each
+ * QUEUE_RESUME. mmap() of such a ring at its NVME_P2P_QUEUE_OFF_* offset
+ * is the dma-buf's own mmap (it fails as the exporter's does: EOPNOTSUPP
+ * for nvme-p2p's exports, whose CPU way in is the region's mapping), and
+ * NVME_P2P_IOCTL_DMABUF of it returns a new descriptor of the caller's
+ * dma-buf, whole. The queue keeps the dma-buf until it is closed. When
+ * the exporter takes the memory back (move_notify: its device reset or
+ * unbound, its region revoked) the pair is deleted on the controller (SQ,
+ * then CQ; the exporter waits for this before the memory goes) and the
+ * queue is revoked for good: state NVME_P2P_QUEUE_REVOKED, poll()
+ * EPOLLERR | EPOLLHUP. A controller reset of this controller keeps the
+ * rules above (stopped, then QUEUE_RESUME on the same memory).
+ *
  * Errors: EPERM (no CAP_SYS_ADMIN), EINVAL (depth out of range, unknown
- * flags or placement, nonzero reserved or output fields), EOPNOTSUPP (no
- * queue IDs reserved for export, or CQ in the CMB without CMBSZ.CQS),
- * EBUSY (every reserved queue ID in use), ENOSPC (SQ or CQ placement
- * needs the CMB and it lacks the space or CMBSZ.SQS), ENOMEM, ENODEV
- * (controller not live or going away), EAGAIN (a controller reset began
- * while creating it: nothing is left, try again), EIO (the controller
- * refused to create the queue, or the command failed or timed out),
- * EMFILE/ENFILE.
+ * flags or placement, nonzero reserved or output fields, a dma-buf field
+ * set without its placement, a *_NO_CPU_MAP flag for a ring in a dma-buf,
+ * an offset not a multiple of 4096, a dma-buf too small for the ring at
+ * that offset, a dma-buf of this controller's own exports (use the CMB
+ * placements) or of any controller's doorbells, a ring address not a
+ * multiple of 4096), EBADF (a dma-buf
+ * descriptor not open), EXDEV (the ring is not one contiguous DMA range
+ * for the controller), EOPNOTSUPP (no queue IDs reserved for export, CQ
+ * in the CMB without CMBSZ.CQS, or the dma-buf's exporter refuses a
+ * dynamic peer-to-peer importer), EREMOTEIO (the dma-buf's exporter says
+ * the controller cannot reach its memory), EBUSY (every reserved queue ID
+ * in use), ENOSPC (SQ or CQ placement needs the CMB and it lacks the space
+ * or CMBSZ.SQS), ENOMEM, ENODEV (controller not live or going away),
+ * EAGAIN (a controller reset began, or the dma-buf's exporter took the
+ * memory back, while creating it: nothing is left, try again), EIO (the
+ * controller refused to create the queue, or the command failed or timed
+ * out), EMFILE/ENFILE; a dma-buf's exporter may fail the attachment or
+ * mapping with an errno of its own.
  */
 struct nvme_p2p_queue_create {
 	__u32 argsz;
@@ -223,7 +264,11 @@ struct nvme_p2p_queue_create {
 	__u8 sq_placement;
 	__u8 cq_placement;
 	__u16 qid;
-	__u64 reserved[4];
+	__s32 sq_dmabuf_fd;
+	__s32 cq_dmabuf_fd;
+	__u64 sq_dmabuf_offset;
+	__u64 cq_dmabuf_offset;
+	__u64 reserved[1];
 };
 
 /* mmap() offsets on a queue descriptor */
@@ -243,9 +288,10 @@ struct nvme_p2p_queue_create {
  * @flags: out: the NVME_P2P_QUEUE_* flags it was created with
  * @qid: out: queue ID
  * @state: out: NVME_P2P_QUEUE_LIVE, _RESETTING, _STOPPED or _REVOKED
- * @sq_placement: out: NVME_P2P_SQ_CMB_REQUIRED (in the CMB) or
- *	NVME_P2P_SQ_HOST
- * @cq_placement: out: NVME_P2P_CQ_HOST or NVME_P2P_CQ_CMB
+ * @sq_placement: out: NVME_P2P_SQ_CMB_REQUIRED (in the CMB),
+ *	NVME_P2P_SQ_HOST or NVME_P2P_SQ_DMABUF
+ * @cq_placement: out: NVME_P2P_CQ_HOST, NVME_P2P_CQ_CMB or
+ *	NVME_P2P_CQ_DMABUF
  * @reserved0: out: zero
  * @depth: out: entries per ring
  * @generation: out: bumped each time a reset stopped the queue
@@ -355,8 +401,9 @@ struct nvme_p2p_peer {
  * @addr: regions: bus address; queues: SQ address for the controller
  * @cq_addr: queues: CQ address for the controller
  * @sq_head: queues: SQ head from the newest completion posted (the
- *	controller's view of what it has fetched)
- * @cq_tail: queues: the CQ slot the controller will write next
+ *	controller's view of what it has fetched); 0 for a CQ in a dma-buf
+ * @cq_tail: queues: the CQ slot the controller will write next; 0 for a
+ *	CQ in a dma-buf
  * @dmabufs: dma-bufs of it (NVME_P2P_IOCTL_DMABUF) not yet released
  * @dmabuf_attachments: importers attached to those dma-bufs
  * @reserved: zero
