@@ -72,7 +72,9 @@ ok "the whole-command and wait functions carry LIBNVMEP2P_0.2" \
 	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_queue_wait@@LIBNVMEP2P_0.2'"
 ok "the dma-buf export functions carry LIBNVMEP2P_0.3" \
 	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_region_dmabuf@@LIBNVMEP2P_0.3'"
-is "$(echo "$decls" | wc -l)" 31 "the header declares 31 out-of-line functions"
+ok "the dma-buf ring placement carries LIBNVMEP2P_0.4" \
+	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_queue_create_dmabuf@@LIBNVMEP2P_0.4'"
+is "$(echo "$decls" | wc -l)" 32 "the header declares 32 out-of-line functions"
 
 missing= bad=
 for f in $decls $inlines; do

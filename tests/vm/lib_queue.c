@@ -26,6 +26,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/udmabuf.h>
 
 #include "nvmep2p.h"
 #include "p2p_harness.h"
@@ -685,6 +688,113 @@ static int write_str(const char *path, const char *s)
 	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
 	close(fd);
 	return ok ? 0 : -EIO;
+}
+
+/* A udmabuf of size bytes of a memfd: its descriptor, or -1. */
+static int udmabuf_of(size_t size)
+{
+	int memfd = memfd_create("lib-ring", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	int dev = open("/dev/udmabuf", O_RDWR), fd = -1;
+	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = size };
+
+	if (memfd >= 0 && dev >= 0 && !ftruncate(memfd, size) &&
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) >= 0) {
+		c.memfd = memfd;
+		fd = ioctl(dev, UDMABUF_CREATE, &c);
+	}
+	if (dev >= 0)
+		close(dev);
+	if (memfd >= 0)
+		close(memfd);
+	return fd;
+}
+
+/*
+ * Rings in dma-bufs: a udmabuf the library maps through the queue (on
+ * this controller, across a reset and resync), and a CMB region of this
+ * controller for a queue on $SERIAL_DATA, which has no CMB.
+ */
+TEST_F(lib, dmabuf_rings)
+{
+	struct nvmep2p_queue_params p = { .depth = 16 };
+	struct nvmep2p_ring_mem sq, cq;
+	struct nvmep2p_region *r = make_region(64 * KiB, 0), *cmb = make_region(8 * KiB, 0);
+	struct nvmep2p_region *dr = NULL;
+	struct nvme_p2p_queue_info qi;
+	struct nvmep2p_ctrl *data = NULL;
+	struct nvmep2p_queue *q = NULL;
+	char path[128], dev[80];
+	int buf, ret, i;
+
+	ASSERT_TRUE(r && cmb);
+	buf = udmabuf_of(8 * KiB);
+	ASSERT_LE(0, buf) TH_LOG("udmabuf: %s", strerror(errno));
+	sq = (struct nvmep2p_ring_mem){ .dmabuf_fd = buf, .offset = 0 };
+	cq = (struct nvmep2p_ring_mem){ .dmabuf_fd = buf, .offset = 4 * KiB };
+	ret = nvmep2p_queue_create_dmabuf(ctrl, &p, &sq, &cq, &q);
+	if (ret == -EINVAL && !nvmep2p_queue_create_dmabuf(ctrl, &p, NULL, NULL, &q)) {
+		nvmep2p_queue_destroy(q);
+		close(buf);
+		nvmep2p_region_destroy(r);
+		nvmep2p_region_destroy(cmb);
+		SKIP(return, "a kernel of the series before rings in dma-bufs");
+	}
+	is_ret(ret, 0, "queue_create_dmabuf: SQ and CQ in a udmabuf");
+	ASSERT_EQ(0, ret);
+	close(buf);
+	CHECK(q->sq && q->cq, "the library mapped both rings through the queue");
+	nvmep2p_queue_info(q, &qi);
+	CHECK(qi.sq_placement == NVME_P2P_SQ_DMABUF && qi.cq_placement == NVME_P2P_CQ_DMABUF,
+	      "queue_info: both rings in a dma-buf");
+	pattern(r->addr, 8 * KiB, 7100);
+	ret = rw(q, nvme_cmd_write, 0x60000, r->bus_addr, 8 * KiB);
+	is_ret(ret, 0, "a write through the udmabuf rings");
+	ret = rw(q, nvme_cmd_read, 0x60000, r->bus_addr + 16 * KiB, 8 * KiB);
+	CHECK(ret == 0 && matches((char *)r->addr + 16 * KiB, 8 * KiB, 7100) &&
+	      blk_matches(0x60000, 8 * KiB, 7100),
+	      "read back through the queue and the block device");
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/reset_controller",
+		 nvmep2p_ctrl_name(ctrl));
+	is_ret(write_str(path, "1"), 0, "controller reset");
+	for (i = 0, ret = -EAGAIN; i < 200 && ret == -EAGAIN; i++) {
+		ret = nvmep2p_queue_resync(q, NULL, NULL);
+		if (ret == -EAGAIN)
+			usleep(50000);
+	}
+	is_ret(ret, 0, "resync after the reset: the library zeroed the CQ and resumed");
+	for (i = 0, ret = 0; i < 40 && ret == 0; i++)
+		ret = rw(q, nvme_cmd_read, 0x60000, r->bus_addr + 32 * KiB, 8 * KiB);
+	CHECK(ret == 0 && matches((char *)r->addr + 32 * KiB, 8 * KiB, 7100),
+	      "40 reads after the resume wrap the rings twice (%d)", ret);
+	nvmep2p_queue_destroy(q);
+	q = NULL;
+
+	/* A controller without CMB, its rings in this controller's CMB. */
+	snprintf(dev, sizeof(dev), "serial:%s", getenv("SERIAL_DATA") ?: "");
+	if (nvmep2p_ctrl_open(dev, &data) == 0) {
+		buf = nvmep2p_region_dmabuf(cmb, 0, 0);
+		sq = (struct nvmep2p_ring_mem){ buf, 0, cmb->addr };
+		cq = (struct nvmep2p_ring_mem){ buf, 4 * KiB, (char *)cmb->addr + 4 * KiB };
+		ret = nvmep2p_region_create(data, 64 * KiB, NVME_P2P_REGION_HOST, &dr);
+		if (!ret)
+			ret = nvmep2p_queue_create_dmabuf(data, &p, &sq, &cq, &q);
+		is_ret(ret, 0, "queue_create_dmabuf on data0, rings in this controller's CMB");
+		close(buf);
+		if (!ret) {
+			pattern(dr->addr, 8 * KiB, 7200);
+			ret = rw(q, nvme_cmd_write, 0x60000, dr->bus_addr, 8 * KiB);
+			if (!ret)
+				ret = rw(q, nvme_cmd_read, 0x60000, dr->bus_addr + 16 * KiB, 8 * KiB);
+			CHECK(ret == 0 && matches((char *)dr->addr + 16 * KiB, 8 * KiB, 7200),
+			      "a write and a read on data0 through rings in the CMB (%d)", ret);
+		}
+		nvmep2p_queue_destroy(q);
+		nvmep2p_region_destroy(dr);
+		nvmep2p_ctrl_close(data);
+	}
+	nvmep2p_region_destroy(r);
+	nvmep2p_region_destroy(cmb);
 }
 
 TEST_F(lib, reset)

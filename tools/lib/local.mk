@@ -10,7 +10,7 @@ tools_lib_libnvmep2p_la_SOURCES = tools/lib/nvmep2p.c tools/lib/status.c \
 	tools/lib/nvmep2p-private.h
 tools_lib_libnvmep2p_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBNVME_CFLAGS)
 tools_lib_libnvmep2p_la_LIBADD = $(LIBNVME_LIBS)
-tools_lib_libnvmep2p_la_LDFLAGS = -version-info 2:0:2 -no-undefined \
+tools_lib_libnvmep2p_la_LDFLAGS = -version-info 3:0:3 -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/tools/lib/libnvmep2p.map
 EXTRA_tools_lib_libnvmep2p_la_DEPENDENCIES = tools/lib/libnvmep2p.map
 
@@ -51,6 +51,7 @@ nvmep2p_man_pages = \
 	tools/lib/man/nvmep2p_queue_cq_doorbell.3 \
 	tools/lib/man/nvmep2p_queue_cq_map.3 \
 	tools/lib/man/nvmep2p_queue_cqe_seen.3 \
+	tools/lib/man/nvmep2p_queue_create_dmabuf.3 \
 	tools/lib/man/nvmep2p_queue_dmabuf.3 \
 	tools/lib/man/nvmep2p_queue_create.3 \
 	tools/lib/man/nvmep2p_queue_db_map.3 \

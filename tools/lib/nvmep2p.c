@@ -431,13 +431,28 @@ static void queue_unmap(struct nvmep2p_queue_private *priv)
 		munmap(priv->db_map, priv->db_len);
 }
 
-int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
-			 const struct nvmep2p_queue_params *params,
-			 struct nvmep2p_queue **out)
+/* A ring the kernel placed, or one in a dma-buf the caller passed. */
+static void *ring_cpu(int fd, const struct nvmep2p_ring_mem *mem, size_t len, off_t off,
+		      void **map, int *err)
+{
+	*map = NULL;
+	if (mem && mem->cpu)
+		return mem->cpu;
+	*map = map_or_null(fd, len, off, err);
+	/* An exporter may refuse the CPU: the ring is then the peer's alone. */
+	if (!*map && mem)
+		*err = 0;
+	return *map;
+}
+
+static int queue_create(struct nvmep2p_ctrl *ctrl, const struct nvmep2p_queue_params *params,
+			const struct nvmep2p_ring_mem *sqm, const struct nvmep2p_ring_mem *cqm,
+			struct nvmep2p_queue **out)
 {
 	struct nvme_p2p_queue_create qc;
 	struct nvme_p2p_queue_info info;
 	struct nvmep2p_queue_private *priv;
+	void *sq = NULL, *cq = NULL;
 	struct nvmep2p_queue *q;
 	uint8_t *db;
 	int fd, ret = 0;
@@ -454,6 +469,23 @@ int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
 	qc.depth = params->depth;
 	qc.sq_placement = params->sq_placement;
 	qc.cq_placement = params->cq_placement;
+	if (sqm) {
+		if (sqm->dmabuf_fd < 0 || sqm->offset % NVMEP2P_PAGE_SIZE)
+			return -EINVAL;
+		qc.sq_placement = NVME_P2P_SQ_DMABUF;
+		qc.sq_dmabuf_fd = sqm->dmabuf_fd;
+		qc.sq_dmabuf_offset = sqm->offset;
+	}
+	if (cqm) {
+		if (cqm->dmabuf_fd < 0 || cqm->offset % NVMEP2P_PAGE_SIZE)
+			return -EINVAL;
+		qc.cq_placement = NVME_P2P_CQ_DMABUF;
+		qc.cq_dmabuf_fd = cqm->dmabuf_fd;
+		qc.cq_dmabuf_offset = cqm->offset;
+		/* The kernel leaves a CQ in a dma-buf to its owner to zero. */
+		if (cqm->cpu)
+			memset(cqm->cpu, 0, (size_t)params->depth * sizeof(struct nvmep2p_cqe));
+	}
 	fd = ioctl(ctrl->fd, NVME_P2P_IOCTL_QUEUE_CREATE, &qc);
 	if (fd < 0)
 		return -errno;
@@ -487,21 +519,20 @@ int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
 	 * drivers can be handed its address; the library only touches those
 	 * with CPU access.
 	 */
-	priv->sq_map = map_or_null(fd, info.sq_bytes, NVME_P2P_QUEUE_OFF_SQ, &ret);
-	if (priv->sq_map)
-		priv->cq_map = map_or_null(fd, info.cq_bytes,
-					   NVME_P2P_QUEUE_OFF_CQ, &ret);
-	if (priv->cq_map)
-		priv->db_map = map_or_null(fd, info.db_bytes,
-					   NVME_P2P_QUEUE_OFF_DB, &ret);
-	if (!priv->db_map)
+	sq = ring_cpu(fd, sqm, info.sq_bytes, NVME_P2P_QUEUE_OFF_SQ, &priv->sq_map, &ret);
+	if (!ret)
+		cq = ring_cpu(fd, cqm, info.cq_bytes, NVME_P2P_QUEUE_OFF_CQ, &priv->cq_map,
+			      &ret);
+	if (!ret)
+		priv->db_map = map_or_null(fd, info.db_bytes, NVME_P2P_QUEUE_OFF_DB, &ret);
+	if (ret)
 		goto err_unmap;
 	db = priv->db_map;
 	q->qid = info.qid;
 	if (!(info.flags & NVME_P2P_QUEUE_SQ_NO_CPU_MAP))
-		q->sq = priv->sq_map;
+		q->sq = sq;
 	if (!(info.flags & NVME_P2P_QUEUE_CQ_NO_CPU_MAP))
-		q->cq = priv->cq_map;
+		q->cq = cq;
 	if (!(info.flags & NVME_P2P_QUEUE_DB_NO_CPU_MAP)) {
 		q->sq_db = (volatile uint32_t *)(db + info.sq_db_offset);
 		q->cq_db = (volatile uint32_t *)(db + info.cq_db_offset);
@@ -517,6 +548,22 @@ err_unmap:
 err_close:
 	close(fd);
 	return ret;
+}
+
+int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
+			 const struct nvmep2p_queue_params *params,
+			 struct nvmep2p_queue **out)
+{
+	return queue_create(ctrl, params, NULL, NULL, out);
+}
+
+int nvmep2p_queue_create_dmabuf(struct nvmep2p_ctrl *ctrl,
+				const struct nvmep2p_queue_params *params,
+				const struct nvmep2p_ring_mem *sq,
+				const struct nvmep2p_ring_mem *cq,
+				struct nvmep2p_queue **out)
+{
+	return queue_create(ctrl, params, sq, cq, out);
 }
 
 void nvmep2p_queue_destroy(struct nvmep2p_queue *q)
@@ -567,6 +614,9 @@ int nvmep2p_queue_resync(struct nvmep2p_queue *q,
 	if (info.generation == q->priv->ring_generation)
 		return 0;
 	nr_lost = nvmep2p__queue_reset_rings(q, lost, arg);
+	/* The kernel zeroes the rings it placed; one in a dma-buf is ours. */
+	if (info.cq_placement == NVME_P2P_CQ_DMABUF && q->cq)
+		memset(q->cq, 0, (size_t)q->depth * sizeof(*q->cq));
 	/* The kernel keeps a reset queue stopped until we restart from 0. */
 	if (info.state == NVME_P2P_QUEUE_STOPPED &&
 	    ioctl(nvmep2p_queue_fd(q), NVME_P2P_IOCTL_QUEUE_RESUME))

@@ -270,6 +270,34 @@ struct nvmep2p_queue {
 int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
 			 const struct nvmep2p_queue_params *params,
 			 struct nvmep2p_queue **out);
+/*
+ * A ring in another device's memory: a dma-buf (a GPU's memory, another
+ * controller's CMB region through nvmep2p_region_dmabuf(), a udmabuf) and
+ * the ring's first byte in it, a multiple of 4096. cpu: the caller's own
+ * CPU mapping of the ring, or NULL for the library to mmap() it through
+ * the queue, which works where the dma-buf's exporter allows the CPU in
+ * (udmabuf does; nvme-p2p's CMB exports do not: pass the region's
+ * mapping). Without either the ring is the peer's alone (as with
+ * NVME_P2P_QUEUE_*_NO_CPU_MAP). The library zeroes a CQ it reaches before
+ * creating the queue and before resuming it (nvmep2p_queue_resync()).
+ */
+struct nvmep2p_ring_mem {
+	int dmabuf_fd;
+	uint64_t offset;
+	void *cpu;
+};
+
+/*
+ * nvmep2p_queue_create() with the SQ, the CQ or both in dma-bufs (sq or cq
+ * NULL: that ring as params places it). The caller keeps the dma-buf
+ * descriptors; the queue holds the memory until it is destroyed. When the
+ * memory's exporter takes it back the queue is revoked (resync: -ENODEV).
+ */
+int nvmep2p_queue_create_dmabuf(struct nvmep2p_ctrl *ctrl,
+				const struct nvmep2p_queue_params *params,
+				const struct nvmep2p_ring_mem *sq,
+				const struct nvmep2p_ring_mem *cq,
+				struct nvmep2p_queue **out);
 void nvmep2p_queue_destroy(struct nvmep2p_queue *q);
 int nvmep2p_queue_fd(const struct nvmep2p_queue *q);	/* poll(): EPOLLPRI on reset */
 /* Asks the kernel (NVME_P2P_IOCTL_QUEUE_INFO); info may be NULL. */
