@@ -22,9 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/udmabuf.h>
 
 /* fio's Makefile derives this from configure's CONFIG_64BIT. */
 #ifndef BITS_PER_LONG
@@ -45,9 +49,12 @@ _Static_assert(FIO_IOOPS_VERSION == 31, "written for fio's ioengine API 31");
 
 #define ENGINE		"nvmep2p"
 
-enum sq_placement {
-	SQ_PLACE_CMB,
-	SQ_PLACE_HOST,
+/* Where a ring lives: the last two are dma-bufs of another device's memory. */
+enum ring_placement {
+	RING_PLACE_CMB,		/* this controller's CMB (SQ only) */
+	RING_PLACE_HOST,
+	RING_PLACE_UDMABUF,	/* host memory of a memfd, through udmabuf */
+	RING_PLACE_PEER,	/* a CMB region of the controller ring_peer= names */
 };
 
 enum buf_placement {
@@ -68,6 +75,8 @@ struct nvmep2p_options {
 	char *controller;
 	unsigned int nsid;
 	unsigned int sq_placement;
+	unsigned int cq_placement;
+	char *ring_peer;
 	unsigned int buf_placement;
 	unsigned int poll_mode;
 	unsigned int poll_sleep_us;
@@ -75,11 +84,22 @@ struct nvmep2p_options {
 	unsigned int poll_report;
 };
 
+/* Memory of another device that holds rings: a dma-buf and the CPU's view. */
+struct ring_mem {
+	int dmabuf;			/* -1 once the queue holds it */
+	void *cpu;
+	size_t size;
+	void *map;			/* udmabuf: the memfd's mapping */
+	struct nvmep2p_ctrl *peer;	/* peer: the controller and its region */
+	struct nvmep2p_region *region;
+};
+
 /* Per job (fio thread or process) state, td->io_ops_data. */
 struct nvmep2p_data {
 	struct nvmep2p_ctrl *ctrl;
 	struct nvmep2p_ns_info ns;
 	struct nvmep2p_queue *q;
+	struct ring_mem rings[2];	/* SQ's, CQ's (if in dma-bufs) */
 	struct nvmep2p_region *bufs;	/* the io_u buffers (iomem_alloc) */
 	struct nvmep2p_region *pool;	/* PRP lists and DSM ranges */
 	struct io_u **events;		/* completions of the last getevents */
@@ -96,9 +116,11 @@ struct nvmep2p_data {
 	struct timespec start;
 };
 
-static const char *sq_placement_name[] = {
-	[SQ_PLACE_CMB] = "cmb",
-	[SQ_PLACE_HOST] = "host",
+static const char *ring_placement_name[] = {
+	[RING_PLACE_CMB] = "cmb",
+	[RING_PLACE_HOST] = "host",
+	[RING_PLACE_UDMABUF] = "udmabuf",
+	[RING_PLACE_PEER] = "peer",
 };
 
 static const char *buf_placement_name[] = {
@@ -136,11 +158,42 @@ static struct fio_option options[] = {
 		.def	= "cmb",
 		.help	= "Where the exported submission queue lives",
 		.posval	= {
-			{ .ival = "cmb", .oval = SQ_PLACE_CMB,
+			{ .ival = "cmb", .oval = RING_PLACE_CMB,
 			  .help = "In the controller memory buffer (fails without CMBSZ.SQS)" },
-			{ .ival = "host", .oval = SQ_PLACE_HOST,
+			{ .ival = "host", .oval = RING_PLACE_HOST,
 			  .help = "In host memory" },
+			{ .ival = "udmabuf", .oval = RING_PLACE_UDMABUF,
+			  .help = "In host memory of a memfd, passed as a udmabuf dma-buf (a GPU's memory stand-in)" },
+			{ .ival = "peer", .oval = RING_PLACE_PEER,
+			  .help = "In a CMB region of the controller ring_peer= names, passed as a dma-buf" },
 		},
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		.name	= "cq_placement",
+		.lname	= "Completion queue placement",
+		.type	= FIO_OPT_STR,
+		.off1	= offsetof(struct nvmep2p_options, cq_placement),
+		.def	= "host",
+		.help	= "Where the exported completion queue lives",
+		.posval	= {
+			{ .ival = "host", .oval = RING_PLACE_HOST,
+			  .help = "In host memory" },
+			{ .ival = "udmabuf", .oval = RING_PLACE_UDMABUF,
+			  .help = "In host memory of a memfd, passed as a udmabuf dma-buf" },
+			{ .ival = "peer", .oval = RING_PLACE_PEER,
+			  .help = "In a CMB region of the controller ring_peer= names, passed as a dma-buf" },
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		.name	= "ring_peer",
+		.lname	= "Ring memory controller",
+		.type	= FIO_OPT_STR_STORE,
+		.off1	= offsetof(struct nvmep2p_options, ring_peer),
+		.help	= "With sq_placement=peer or cq_placement=peer: the controller whose CMB holds the rings (nvmeN, /dev/nvmeN or serial:SERIAL)",
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
@@ -273,7 +326,13 @@ static int check_job(struct thread_data *td, struct nvmep2p_ctrl **ctrlp,
 			name);
 		goto err;
 	}
-	if (o->sq_placement == SQ_PLACE_CMB && !(info->flags & NVME_P2P_INFO_CMB_SQS)) {
+	if ((o->sq_placement == RING_PLACE_PEER || o->cq_placement == RING_PLACE_PEER) &&
+	    (!o->ring_peer || !*o->ring_peer)) {
+		log_err(ENGINE ": sq_placement=peer and cq_placement=peer need ring_peer= (the controller whose CMB holds the rings)\n");
+		ret = -EINVAL;
+		goto err;
+	}
+	if (o->sq_placement == RING_PLACE_CMB && !(info->flags & NVME_P2P_INFO_CMB_SQS)) {
 		log_err(ENGINE ": %s has no CMB that can hold submission queues (CMBSZ.SQS); use sq_placement=host\n",
 			name);
 		goto err;
@@ -374,9 +433,69 @@ static int fio_nvmep2p_setup(struct thread_data *td)
 	return 0;
 }
 
+/* Let go of ring memory: after the queue, which holds its own reference. */
+static void ring_mem_close(struct ring_mem *m)
+{
+	if (m->dmabuf >= 0)
+		close(m->dmabuf);
+	if (m->map)
+		munmap(m->map, m->size);
+	nvmep2p_region_destroy(m->region);
+	nvmep2p_ctrl_close(m->peer);
+	memset(m, 0, sizeof(*m));
+	m->dmabuf = -1;
+}
+
+/* size bytes of another device's memory, as a placement asks for it. */
+static int ring_mem_open(struct nvmep2p_options *o, unsigned int where, size_t size,
+			 struct ring_mem *m)
+{
+	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = size };
+	int memfd, dev, ret;
+
+	m->size = size;
+	if (where == RING_PLACE_PEER) {
+		ret = nvmep2p_ctrl_open(o->ring_peer, &m->peer);
+		if (!ret)
+			ret = nvmep2p_region_create(m->peer, size, 0, &m->region);
+		if (ret)
+			return ret;
+		m->cpu = m->region->addr;
+		m->dmabuf = nvmep2p_region_dmabuf(m->region, 0, 0);
+		return m->dmabuf < 0 ? m->dmabuf : 0;
+	}
+	memfd = memfd_create("nvmep2p-ring", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (memfd < 0)
+		return -errno;
+	ret = -errno;
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev >= 0 && !ftruncate(memfd, size) &&
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) == 0) {
+		c.memfd = memfd;
+		m->dmabuf = ioctl(dev, UDMABUF_CREATE, &c);
+		ret = m->dmabuf < 0 ? -errno : 0;
+	} else {
+		ret = -errno;
+	}
+	if (!ret) {
+		m->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+		if (m->map == MAP_FAILED) {
+			m->map = NULL;
+			ret = -errno;
+		}
+		m->cpu = m->map;
+	}
+	if (dev >= 0)
+		close(dev);
+	close(memfd);
+	return ret;
+}
+
 static void free_data(struct nvmep2p_data *d)
 {
 	nvmep2p_queue_destroy(d->q);
+	ring_mem_close(&d->rings[0]);
+	ring_mem_close(&d->rings[1]);
 	nvmep2p_region_destroy(d->pool);
 	nvmep2p_region_destroy(d->bufs);
 	nvmep2p_ctrl_close(d->ctrl);
@@ -384,6 +503,55 @@ static void free_data(struct nvmep2p_data *d)
 	free(d->pending);
 	free(d->cmpl);
 	free(d);
+}
+
+/*
+ * The job's queue pair: rings where sq_placement= and cq_placement= say.
+ * Rings in another device's memory share one piece of it when both are
+ * in the same kind: the SQ at 0, the CQ after it.
+ */
+static int queue_create(struct nvmep2p_options *o, struct nvmep2p_data *d,
+			const struct nvmep2p_queue_params *params)
+{
+	size_t sq_bytes = ((size_t)params->depth * 64 + NVMEP2P_PAGE_SIZE - 1) &
+			  ~(size_t)(NVMEP2P_PAGE_SIZE - 1);
+	size_t cq_bytes = ((size_t)params->depth * 16 + NVMEP2P_PAGE_SIZE - 1) &
+			  ~(size_t)(NVMEP2P_PAGE_SIZE - 1);
+	bool sq_buf = o->sq_placement >= RING_PLACE_UDMABUF;
+	bool cq_buf = o->cq_placement >= RING_PLACE_UDMABUF;
+	bool shared = sq_buf && o->sq_placement == o->cq_placement;
+	struct nvmep2p_ring_mem sq, cq;
+	struct ring_mem *cm;
+	int ret;
+
+	if (!sq_buf && !cq_buf)
+		return nvmep2p_queue_create(d->ctrl, params, &d->q);
+	if (sq_buf) {
+		ret = ring_mem_open(o, o->sq_placement, shared ? sq_bytes + cq_bytes : sq_bytes,
+				    &d->rings[0]);
+		if (ret)
+			return ret;
+		sq = (struct nvmep2p_ring_mem){ d->rings[0].dmabuf, 0, d->rings[0].cpu };
+	}
+	if (cq_buf) {
+		cm = shared ? &d->rings[0] : &d->rings[1];
+		if (!shared) {
+			ret = ring_mem_open(o, o->cq_placement, cq_bytes, cm);
+			if (ret)
+				return ret;
+		}
+		cq = (struct nvmep2p_ring_mem){ cm->dmabuf, shared ? sq_bytes : 0,
+						(char *)cm->cpu + (shared ? sq_bytes : 0) };
+	}
+	ret = nvmep2p_queue_create_dmabuf(d->ctrl, params, sq_buf ? &sq : NULL,
+					  cq_buf ? &cq : NULL, &d->q);
+	/* The queue holds the dma-bufs; the CPU views stay until cleanup. */
+	if (d->rings[0].dmabuf >= 0)
+		close(d->rings[0].dmabuf);
+	if (d->rings[1].dmabuf >= 0)
+		close(d->rings[1].dmabuf);
+	d->rings[0].dmabuf = d->rings[1].dmabuf = -1;
+	return ret;
 }
 
 /* In the job's own process: create its queue pair and PRP pool. */
@@ -402,6 +570,7 @@ static int fio_nvmep2p_init(struct thread_data *td)
 	if (!d)
 		return 1;
 	d->depth = td->o.iodepth;
+	d->rings[0].dmabuf = d->rings[1].dmabuf = -1;
 	d->events = calloc(d->depth, sizeof(*d->events));
 	d->pending = calloc(d->depth, sizeof(*d->pending));
 	d->cmpl = calloc(d->depth, sizeof(*d->cmpl));
@@ -421,16 +590,19 @@ static int fio_nvmep2p_init(struct thread_data *td)
 	d->max_transfer = info.max_transfer;
 
 	params.depth = d->depth + 1;	/* a ring of N slots holds N - 1 */
-	params.sq_placement = o->sq_placement == SQ_PLACE_CMB ?
+	params.sq_placement = o->sq_placement == RING_PLACE_CMB ?
 		NVME_P2P_SQ_CMB_REQUIRED : NVME_P2P_SQ_HOST;
 	params.cq_placement = NVME_P2P_CQ_HOST;
-	ret = nvmep2p_queue_create(d->ctrl, &params, &d->q);
+	ret = queue_create(o, d, &params);
 	if (ret) {
-		log_err(ENGINE ": %s: cannot create an exported queue pair (depth %u, SQ in %s): %s%s\n",
-			name, params.depth, sq_placement_name[o->sq_placement],
-			strerror(-ret),
+		log_err(ENGINE ": %s: cannot create an exported queue pair (depth %u, SQ in %s, CQ in %s): %s%s\n",
+			name, params.depth, ring_placement_name[o->sq_placement],
+			ring_placement_name[o->cq_placement], strerror(-ret),
 			ret == -EBUSY ? " (every reserved queue ID is in use)" :
-			ret == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+			ret == -EPERM ? " (needs CAP_SYS_ADMIN)" :
+			ret == -EXDEV ? " (the ring's pages are not contiguous for the controller: lower iodepth to fit a ring in 4 KiB)" :
+			ret == -EREMOTEIO ? " (the controller cannot reach ring_peer's CMB peer to peer)" :
+			ret == -ENOENT ? " (no /dev/udmabuf: a kernel without CONFIG_UDMABUF)" : "");
 		goto err;
 	}
 
@@ -455,9 +627,9 @@ static int fio_nvmep2p_init(struct thread_data *td)
 			goto err;
 		}
 	}
-	dprint(FD_IO, ENGINE ": %s qid %u depth %u, SQ in %s, buffers in %s\n",
+	dprint(FD_IO, ENGINE ": %s qid %u depth %u, SQ in %s, CQ in %s, buffers in %s\n",
 	       name, nvmep2p_queue_qid(d->q), params.depth,
-	       sq_placement_name[o->sq_placement],
+	       ring_placement_name[o->sq_placement], ring_placement_name[o->cq_placement],
 	       buf_placement_name[o->buf_placement]);
 	static const unsigned int wait_mode[] = {
 		[POLL_ADAPTIVE] = NVMEP2P_WAIT_HYBRID,
