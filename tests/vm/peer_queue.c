@@ -110,6 +110,8 @@ struct peer_queue {
 	void *sq, *db;			/* VMAs with no CPU mapping: handles */
 	volatile struct nvmep2p_cqe *cq;	/* host memory, polled by the CPU */
 	int sq_id, db_id;		/* edu attachments */
+	int cq_id;			/* > 0: the edu polls the CQ by DMA */
+	uint64_t cq_off;		/* of the CQ in that attachment */
 	uint64_t sq_dma, db_dma;	/* as the edu addresses them */
 	unsigned int tail, head;
 	uint8_t phase;
@@ -156,17 +158,28 @@ static int peer_submit(int edu, struct peer_queue *q, struct nvmep2p_sqe *sqe,
 	diag("  the edu DMAed the new tail %u into the SQ %u tail doorbell at bus address 0x%llx",
 	    tail, q->info.qid, (unsigned long long)(q->db_dma + q->info.sq_db_offset));
 
-	while ((q->cq[q->head].status & 1) != q->phase) {
+	for (;;) {
+		if (q->cq_id > 0) {
+			if (edu_xfer(edu, EDU_P2P_IOC_READ, q->cq_id,
+				     q->cq_off + q->head * sizeof(cqe), &cqe, sizeof(cqe))) {
+				diag("  edu DMA of CQ slot %u failed: %s", q->head, strerror(errno));
+				return -1;
+			}
+		} else {
+			memcpy(&cqe, (const void *)&q->cq[q->head], sizeof(cqe));
+		}
+		if ((cqe.status & 1) == q->phase)
+			break;
 		if (ms_since(&t0) > 10000) {
 			diag("  no completion in CQ slot %u after 10 s", q->head);
 			return -1;
 		}
 		usleep(1000);
 	}
-	memcpy(&cqe, (const void *)&q->cq[q->head], sizeof(cqe));
 	status = nvmep2p_cqe_status(&cqe);
-	diag("  completion in CQ slot %u after %lld ms: cid %u, status 0x%03x%s, SQ head %u",
-	    q->head, ms_since(&t0), cqe.cid, status, status ? "" : " (success)", cqe.sq_head);
+	diag("  completion in CQ slot %u%s after %lld ms: cid %u, status 0x%03x%s, SQ head %u",
+	    q->head, q->cq_id > 0 ? " (read by edu DMA)" : "", ms_since(&t0), cqe.cid, status,
+	    status ? "" : " (success)", cqe.sq_head);
 	if (cqe.cid != cid || cqe.sq_id != q->info.qid || cqe.sq_head != q->tail)
 		return -1;
 	q->head = (q->head + 1) % q->info.depth;
@@ -349,6 +362,136 @@ out:
 	result(c1.live == c0.live && c1.maps - c0.maps == c1.unmaps - c0.unmaps,
 	       "dma-bufs released: edu counters balance (%llu maps, %llu unmaps)",
 	       (unsigned long long)(c1.maps - c0.maps), (unsigned long long)(c1.unmaps - c0.unmaps));
+}
+
+/* --- rings in another device's memory ----------------------------------------- */
+
+/*
+ * The headline of queues in peer memory: the edu drives data0, which has
+ * no CMB, through a queue whose SQ and CQ live in a CMB region of p2p0
+ * (behind the same switch), passed to data0 as a dma-buf. No CPU mapping
+ * of either ring or of data0's doorbells exists: the edu DMAs SQEs into
+ * p2p0's CMB, rings data0's doorbell, reads the CQEs out of p2p0's CMB.
+ */
+static void ring_run(int cmb_ctrl, int edu, unsigned char *data)
+{
+	char save_dir[256], save_name[32], cmb_name[32], dev[64];
+	struct nvme_p2p_region_create ring_rc, wrc, rrc;
+	struct nvme_p2p_queue_create qc = {
+		.argsz = sizeof(qc), .depth = DEPTH, .flags = NVME_P2P_QUEUE_DB_NO_CPU_MAP,
+		.sq_placement = NVME_P2P_SQ_DMABUF, .cq_placement = NVME_P2P_CQ_DMABUF,
+		.cq_dmabuf_offset = 4096,
+	};
+	int data_ctrl, ns = -1, ringfd, wfd, rfd, ringbuf = -1, dbbuf = -1, wbuf = -1, rbuf = -1;
+	int wid = -1, rid = -1, status, ret;
+	const char *serial = getenv("SERIAL_DATA");
+	uint64_t ring_dma = 0, wdma = 0, rdma = 0, lbas;
+	struct edu_p2p_counters c0, c1;
+	struct peer_queue q;
+	struct nvmep2p_sqe sqe;
+
+	memset(&q, 0, sizeof(q));
+	q.fd = -1;
+	q.phase = 1;
+	memcpy(save_dir, pci_dir, sizeof(save_dir));
+	memcpy(save_name, ctrl_name, sizeof(save_name));
+	snprintf(cmb_name, sizeof(cmb_name), "%s", ctrl_name);
+	data_ctrl = open_ctrl(serial && *serial ? serial : "data0");
+	snprintf(dev, sizeof(dev), "/dev/%sn1", ctrl_name);
+	if (data_ctrl >= 0)
+		ns = open(dev, O_RDWR | O_DIRECT);
+	diag("12. Rings in another device's memory: %s (serial data0) has no CMB. Its queue's SQ",
+	    ctrl_name);
+	diag("    and CQ live in a CMB region of %s behind the same switch, passed as a dma-buf",
+	    cmb_name);
+	diag("    (NVME_P2P_SQ_DMABUF, NVME_P2P_CQ_DMABUF); the edu drives it by DMA alone.");
+	memcpy(pci_dir, save_dir, sizeof(save_dir));
+	memcpy(ctrl_name, save_name, sizeof(save_name));
+	ringfd = region(cmb_ctrl, 8192, NVME_P2P_REGION_NO_CPU_MAP, &ring_rc);
+	wfd = region(cmb_ctrl, XFER, NVME_P2P_REGION_NO_CPU_MAP, &wrc);
+	rfd = region(cmb_ctrl, XFER, NVME_P2P_REGION_NO_CPU_MAP, &rrc);
+	ringbuf = ringfd < 0 ? -1 : export_dmabuf(ringfd, 0, 0);
+	if (ringbuf < 0 && errno == ENOTTY) {
+		skip("rings in peer memory: this kernel has no NVME_P2P_IOCTL_DMABUF");
+		goto out;
+	}
+	wbuf = wfd < 0 ? -1 : export_dmabuf(wfd, 0, 0);
+	rbuf = rfd < 0 ? -1 : export_dmabuf(rfd, 0, 0);
+	qc.sq_dmabuf_fd = qc.cq_dmabuf_fd = ringbuf;
+	q.fd = data_ctrl < 0 || ringbuf < 0 ? -1 :
+		ioctl(data_ctrl, NVME_P2P_IOCTL_QUEUE_CREATE, &qc);
+	if (q.fd < 0 && errno == EINVAL) {
+		/* A kernel of the series before patch 19: no such placement. */
+		skip("rings in peer memory: this kernel has no NVME_P2P_SQ_DMABUF");
+		goto out;
+	}
+	ret = q.fd < 0 ? -1 : queue_info(&q);
+	result(ns >= 0 && !ret && q.info.sq_placement == NVME_P2P_SQ_DMABUF &&
+	       q.info.cq_placement == NVME_P2P_CQ_DMABUF && q.info.sq_addr == ring_rc.bus_addr &&
+	       q.info.cq_addr == ring_rc.bus_addr + 4096,
+	       "data0's queue %u: SQ at 0x%llx and CQ at 0x%llx, both in %s's CMB",
+	       q.info.qid, (unsigned long long)q.info.sq_addr,
+	       (unsigned long long)q.info.cq_addr, cmb_name);
+	if (ns < 0 || ret)
+		goto out;
+	c0 = edu_counters(edu);
+	dbbuf = export_dmabuf(q.fd, NVME_P2P_QUEUE_OFF_DB, 0);
+	q.sq_id = ringbuf < 0 ? -1 : edu_attach_dmabuf(edu, ringbuf, EDU_P2P_ATTACH_WRITE, &ring_dma);
+	q.cq_id = q.sq_id;
+	q.cq_off = 4096;
+	q.db_id = dbbuf < 0 ? -1 : edu_attach_dmabuf(edu, dbbuf, EDU_P2P_ATTACH_WRITE, &q.db_dma);
+	wid = wbuf < 0 ? -1 : edu_attach_dmabuf(edu, wbuf, EDU_P2P_ATTACH_WRITE, &wdma);
+	rid = rbuf < 0 ? -1 : edu_attach_dmabuf(edu, rbuf, 0, &rdma);
+	q.sq_dma = ring_dma;
+	result(q.sq_id > 0 && q.db_id > 0 && wid > 0 && rid > 0 && ring_dma == ring_rc.bus_addr &&
+	       q.db_dma == q.info.db_addr,
+	       "the edu attached the rings' dma-buf at 0x%llx, data0's doorbells at 0x%llx and "
+	       "two data regions", (unsigned long long)ring_dma, (unsigned long long)q.db_dma);
+	if (q.sq_id <= 0 || q.db_id <= 0 || wid <= 0 || rid <= 0)
+		goto out;
+
+	lbas = XFER / 512;
+	fill(data, XFER, 0x4b);
+	result(edu_xfer(edu, EDU_P2P_IOC_WRITE, wid, 0, data, XFER) == 0,
+	       "the edu DMAed a pattern into a CMB data region of %s", cmb_name);
+	nvmep2p_prep_write(&sqe, 1, WRITE_LBA_BYTES / 512, (uint32_t)lbas, wrc.bus_addr, 0);
+	status = peer_submit(edu, &q, &sqe, 21, "WRITE");
+	memset(data, 0, XFER);
+	result(status == 0 && pread(ns, data, XFER, WRITE_LBA_BYTES) == XFER &&
+	       same(data, XFER, 0x4b),
+	       "WRITE: data0 fetched the SQE from and posted the CQE to %s's CMB; %s holds "
+	       "the pattern", cmb_name, dev);
+	fill(data, XFER, 0xb4);
+	ret = pwrite(ns, data, XFER, READ_LBA_BYTES) == XFER && fdatasync(ns) == 0;
+	nvmep2p_prep_read(&sqe, 1, READ_LBA_BYTES / 512, (uint32_t)lbas, rrc.bus_addr, 0);
+	status = ret ? peer_submit(edu, &q, &sqe, 22, "READ") : -1;
+	memset(data, 0, XFER);
+	result(status == 0 && edu_xfer(edu, EDU_P2P_IOC_READ, rid, 0, data, XFER) == 0 &&
+	       same(data, XFER, 0xb4),
+	       "READ: the edu moved out of %s's CMB what the CPU wrote to %s", cmb_name, dev);
+	c1 = edu_counters(edu);
+	diag("    edu counters: %llu DMAs (SQEs, doorbells, CQE polls, data); no CPU mapping of",
+	    (unsigned long long)(c1.dmas - c0.dmas));
+	diag("    data0's rings or doorbells was ever made.");
+out:
+	if (q.sq_id > 0)
+		edu_id(edu, EDU_P2P_IOC_DETACH, q.sq_id);
+	if (q.db_id > 0)
+		edu_id(edu, EDU_P2P_IOC_DETACH, q.db_id);
+	if (wid > 0)
+		edu_id(edu, EDU_P2P_IOC_DETACH, wid);
+	if (rid > 0)
+		edu_id(edu, EDU_P2P_IOC_DETACH, rid);
+	close(q.fd);
+	close(dbbuf);
+	close(ringbuf);
+	close(wbuf);
+	close(rbuf);
+	close(ringfd);
+	close(wfd);
+	close(rfd);
+	close(ns);
+	close(data_ctrl);
 }
 
 static unsigned int list_importers(int ctrl)
@@ -564,6 +707,8 @@ out_queue:
 	       (unsigned long long)(c1.dmas - c0.dmas));
 	if (ret == 0)
 		dmabuf_run(ctrl, ns, edu, far, &root, nsid, lba_bytes, data);
+	if (ret == 0)
+		ring_run(ctrl, edu, data);
 out:
 	return done_testing();
 }
