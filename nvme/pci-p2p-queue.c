@@ -248,6 +248,22 @@ static void nvme_p2p_queue_drop(struct nvme_p2p_queue *q, bool free_mem)
 	nvme_p2p_queue_revoke(q, free_mem);
 }
 
+/* Delete the pair on the controller if it is there, then drop the queue. */
+static void nvme_p2p_queue_take_down(struct nvme_p2p_queue *q)
+{
+	struct nvme_p2p_export *exp = q->exp;
+	bool live;
+
+	lockdep_assert_held(&exp->cmd_lock);
+	mutex_lock(&q->lock);
+	live = q->state == NVME_P2P_QUEUE_LIVE;
+	mutex_unlock(&q->lock);
+	/* A reset or removal already took the pair off the controller. */
+	if (live && !exp->gone)
+		nvme_p2p_queue_delete_cmds(q);
+	nvme_p2p_queue_drop(q, false);
+}
+
 static vm_fault_t nvme_p2p_queue_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -576,16 +592,9 @@ static int nvme_p2p_queue_release(struct inode *inode, struct file *file)
 	struct nvme_p2p_queue *q = file->private_data;
 	struct nvme_p2p_export *exp = q->exp;
 	struct nvme_ctrl *ctrl = exp->ctrl;
-	bool live;
 
 	mutex_lock(&exp->cmd_lock);
-	mutex_lock(&q->lock);
-	live = q->state == NVME_P2P_QUEUE_LIVE;
-	mutex_unlock(&q->lock);
-	/* A reset or removal already took the pair off the controller. */
-	if (live && !exp->gone)
-		nvme_p2p_queue_delete_cmds(q);
-	nvme_p2p_queue_drop(q, false);
+	nvme_p2p_queue_take_down(q);
 	mutex_unlock(&exp->cmd_lock);
 
 	/* Its work item uses the controller: freed first. */
@@ -671,19 +680,13 @@ static void nvme_p2p_queue_rings_lost(struct work_struct *work)
 	struct nvme_p2p_queue *q = container_of(work, struct nvme_p2p_queue,
 						ring_work);
 	struct nvme_p2p_export *exp = q->exp;
-	bool live;
 
 	mutex_lock(&exp->cmd_lock);
-	mutex_lock(&q->lock);
-	live = q->state == NVME_P2P_QUEUE_LIVE;
-	mutex_unlock(&q->lock);
-	if (live && !exp->gone)
-		nvme_p2p_queue_delete_cmds(q);
+	nvme_p2p_queue_take_down(q);
 	if (q->qid)
 		dev_info(exp->ctrl->device,
 			 "p2p: exported queue %u revoked: its rings' memory was taken back\n",
 			 q->qid);
-	nvme_p2p_queue_drop(q, false);
 	mutex_unlock(&exp->cmd_lock);
 	/* A controller going down may reach the rings until it is off. */
 	wait_event(exp->disabled, !atomic_read(&exp->disabling));
