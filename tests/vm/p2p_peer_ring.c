@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <linux/udmabuf.h>
 
+#include "../../tools/lib/nvmep2p.h"
 #include "p2p_harness.h"
 
 P2P_CMB_FIXTURE(ring)
@@ -61,19 +62,6 @@ FIXTURE_VARIANT_ADD(ring_io, root0_udmabuf) { .serial_var = "SERIAL_ROOT", .cmb 
 #define SLOTS		512		/* AREA_OFF + SLOTS * SLOT */
 #define BATCH_MAX	32
 #define DATA_BYTES	(BATCH_MAX * SLOT)	/* a host region of the controller */
-
-struct sqe {
-	uint8_t opcode, flags;
-	uint16_t cid;
-	uint32_t nsid;
-	uint64_t rsvd, mptr, prp1, prp2;
-	uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
-};
-
-struct cqe {
-	uint32_t result, rsvd;
-	uint16_t sq_head, sq_id, cid, status;
-};
 
 /* Ring memory: a dma-buf and the test's own CPU view of all of it. */
 struct mem {
@@ -286,7 +274,7 @@ static int pq_batch(struct pq *q, uint8_t opcode, const unsigned int *slots,
 	for (i = 0; i < n; i++) {
 		uint64_t addr = q->data_rc.bus_addr + (uint64_t)i * SLOT;
 		uint64_t lba = (AREA_OFF + (uint64_t)slots[i] * SLOT) / 512;
-		struct sqe c = {
+		struct nvmep2p_sqe c = {
 			.opcode = opcode, .cid = q->cid++, .nsid = NSID, .prp1 = addr,
 			.prp2 = lens[i] > 4096 ? addr + 4096 : 0,
 			.cdw10 = (uint32_t)lba, .cdw11 = (uint32_t)(lba >> 32),
@@ -307,7 +295,8 @@ static int pq_batch(struct pq *q, uint8_t opcode, const unsigned int *slots,
 
 	deadline = now() + timeout;
 	for (i = 0; i < n; i++) {
-		volatile struct cqe *c = (struct cqe *)(q->cq + q->head * sizeof(*c));
+		volatile struct nvmep2p_cqe *c =
+			(struct nvmep2p_cqe *)(q->cq + q->head * sizeof(*c));
 
 		while ((c->status & 1) != q->phase)
 			if (now() > deadline)

@@ -94,6 +94,16 @@ static int edu_id(int edu, unsigned long cmd, int id)
 	return ioctl(edu, cmd, &v);
 }
 
+/* Detach the edu's attachments that exist (id > 0). */
+static void edu_detach(int edu, const int *ids, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] > 0)
+			edu_id(edu, EDU_P2P_IOC_DETACH, ids[i]);
+}
+
 static long long ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -341,14 +351,7 @@ static void dmabuf_run(int ctrl, int ns, int edu, int far, const struct edu *roo
 	expect_err(edu_attach_dmabuf(far, dbbuf, EDU_P2P_ATTACH_WRITE, NULL), EREMOTEIO,
 		   "attaching the doorbell dma-buf");
 out:
-	if (q.sq_id > 0)
-		edu_id(edu, EDU_P2P_IOC_DETACH, q.sq_id);
-	if (q.db_id > 0)
-		edu_id(edu, EDU_P2P_IOC_DETACH, q.db_id);
-	if (wid > 0)
-		edu_id(edu, EDU_P2P_IOC_DETACH, wid);
-	if (rid > 0)
-		edu_id(edu, EDU_P2P_IOC_DETACH, rid);
+	edu_detach(edu, (int []){ q.sq_id, q.db_id, wid, rid }, 4);
 	close(sqbuf);
 	close(dbbuf);
 	close(wbuf);
@@ -474,14 +477,7 @@ static void ring_run(int cmb_ctrl, int edu, unsigned char *data)
 	    (unsigned long long)(c1.dmas - c0.dmas));
 	diag("    data0's rings or doorbells was ever made.");
 out:
-	if (q.sq_id > 0)
-		edu_id(edu, EDU_P2P_IOC_DETACH, q.sq_id);
-	if (q.db_id > 0)
-		edu_id(edu, EDU_P2P_IOC_DETACH, q.db_id);
-	if (wid > 0)
-		edu_id(edu, EDU_P2P_IOC_DETACH, wid);
-	if (rid > 0)
-		edu_id(edu, EDU_P2P_IOC_DETACH, rid);
+	edu_detach(edu, (int []){ q.sq_id, q.db_id, wid, rid }, 4);
 	close(q.fd);
 	close(dbbuf);
 	close(ringbuf);
