@@ -13,10 +13,10 @@
  *   checked both ways through the controller's block device; root0 cannot
  *   reach p2p0's CMB: EREMOTEIO;
  * - revocation: p2p0 reset or unbound under I/O (data0's queue is revoked
- *   before p2p0's reset returns, data0's block device keeps working), the
- *   region or udmabuf closed under I/O (nothing changes: the queue holds
- *   the dma-buf), data0 reset (stopped, resumed on the same memory) or
- *   unbound;
+ *   before p2p0's reset returns, data0's block device keeps working, fio
+ *   verify alongside), the region or udmabuf closed under I/O (nothing
+ *   changes: the queue holds the dma-buf), data0 reset (stopped, resumed
+ *   on the same memory) or unbound;
  * - every errno of the dma-buf placements.
  *
  * On the kselftest harness with the leak check of P2P_CMB_FIXTURE (p2p0's
@@ -684,7 +684,8 @@ TEST_F(ring, exporter_reset)
 	struct run r;
 	struct mem m;
 	struct pq q;
-	pid_t child;
+	pid_t child, fio;
+	int status = -1;
 	short ev;
 
 	snprintf(cmb_name, sizeof(cmb_name), "%s", ctrl_name);
@@ -695,6 +696,7 @@ TEST_F(ring, exporter_reset)
 	pq_run(&q, 100, 7, &r);
 	CHECK(r.cmds >= 200 && !r.bad && !r.timeouts && !r.mismatches, "I/O before the reset");
 	child = io_child(&q);
+	fio = fio_verify_start(q.ns, "920M", "--loops=2");
 	usleep(200 * 1000);
 	CHECK(reset_named(cmb_name) == 0, "reset p2p0 (%s) under I/O", cmb_name);
 	CHECK(!queue_info(q.fd, &qi) && qi.state == NVME_P2P_QUEUE_REVOKED,
@@ -706,6 +708,9 @@ TEST_F(ring, exporter_reset)
 	      "the kernel log says data0's queue %u lost its rings", qi.qid);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
+	CHECK(fio > 0 && waitpid(fio, &status, 0) == fio && WIFEXITED(status) &&
+	      !WEXITSTATUS(status), "fio verify on data0's block device alongside: passed (%#x)",
+	      status);
 	CHECK_ERR(ioctl(q.fd, NVME_P2P_IOCTL_QUEUE_RESUME), ENODEV, "QUEUE_RESUME of it");
 	CHECK(blkmq_ok(q.ns), "data0's block device reads back what it wrote");
 	CHECK(ctrl_state_is(q.ctrl_name, "live"), "data0 is live");
@@ -831,7 +836,8 @@ TEST_F(ring, unbind)
 	char bdf[64], data_bdf[64];
 	struct mem m;
 	struct pq q;
-	pid_t child;
+	pid_t child, fio;
+	int status = -1;
 
 	ctrl_bdf(bdf, sizeof(bdf));
 	ASSERT_TRUE(bdf[0]);
@@ -840,6 +846,7 @@ TEST_F(ring, unbind)
 	ASSERT_EQ(0, cmb_mem(self->ctrl, RING_BYTES, &m));
 	ASSERT_EQ(0, pq_open(&q, &m));
 	child = io_child(&q);
+	fio = fio_verify_start(q.ns, "920M", "--loops=2");
 	usleep(200 * 1000);
 	close(self->ctrl);
 	CHECK(bind_nvme(bdf, 0) == 0, "unbind p2p0 (%s) under I/O", bdf);
@@ -847,6 +854,9 @@ TEST_F(ring, unbind)
 	      "data0's queue was revoked by then (state %u)", qi.state);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
+	CHECK(fio > 0 && waitpid(fio, &status, 0) == fio && WIFEXITED(status) &&
+	      !WEXITSTATUS(status), "fio verify on data0's block device alongside: passed (%#x)",
+	      status);
 	CHECK(blkmq_ok(q.ns), "data0's block device works");
 	pq_close(&q);
 	mem_close(&m);

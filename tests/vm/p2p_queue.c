@@ -801,30 +801,6 @@ TEST_F(cmb, peer_and_list)
 	      "LIST: empty after close");
 }
 
-/*
- * blk-mq I/O alongside: fio randwrite with crc32c verify on the namespace,
- * above FIO_OFFSET, in a child; its exit status says whether it verified.
- */
-static pid_t fio_verify_start(const char *loops)
-{
-	char arg_fn[96];
-	pid_t fio;
-
-	snprintf(arg_fn, sizeof(arg_fn), "--filename=%s", ns_dev);
-	fio = fork();
-	if (fio == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		execlp("fio", "fio", "--name=blkmq", arg_fn, "--ioengine=io_uring", "--direct=1",
-		       "--rw=randwrite", "--bs=4k", "--iodepth=4", "--offset=" FIO_OFFSET,
-		       "--size=8M", "--verify=crc32c", "--do_verify=1", loops,
-		       "--verify_state_save=0", (char *)NULL);
-		_exit(127);
-	}
-	return fio;
-}
-
 /* A reset while exported I/O and blk-mq fio verify both run. */
 TEST_F(cmb, reset)
 {
@@ -842,7 +818,7 @@ TEST_F(cmb, reset)
 		CHECK(0, "reset test set-up");
 		return;
 	}
-	fio = fio_verify_start("--loops=4");
+	fio = fio_verify_start(ns_dev, FIO_OFFSET, "--loops=4");
 	resetter = fork();
 	if (resetter == 0) {
 		usleep(300 * 1000);
@@ -1035,7 +1011,7 @@ TEST_F(cmb, resume_races_reset)
 			c = 'f';
 		CHECK(c == 'r', "the edu peer attached a CMB region before the storm");
 	}
-	fio = fio_verify_start("--loops=2");
+	fio = fio_verify_start(ns_dev, FIO_OFFSET, "--loops=2");
 	storm = fork();
 	if (storm == 0)
 		reset_storm(&ctrl);

@@ -360,3 +360,24 @@ int edu_attach_dmabuf(int edu, int fd, uint32_t flags, uint64_t *dma)
 		*dma = a.dma_addr;
 	return (int)a.id;
 }
+
+pid_t fio_verify_start(const char *dev, const char *offset, const char *loops)
+{
+	char arg_fn[96], arg_off[48];
+	pid_t fio;
+
+	snprintf(arg_fn, sizeof(arg_fn), "--filename=%s", dev);
+	snprintf(arg_off, sizeof(arg_off), "--offset=%s", offset);
+	fio = fork();
+	if (fio == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execlp("fio", "fio", "--name=blkmq", arg_fn, "--ioengine=io_uring", "--direct=1",
+		       "--rw=randwrite", "--bs=4k", "--iodepth=4", arg_off, "--size=8M",
+		       "--verify=crc32c", "--do_verify=1", loops, "--verify_state_save=0",
+		       (char *)NULL);
+		_exit(127);
+	}
+	return fio;
+}

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <string.h>
 #include <linux/nvme_p2p.h>
 
@@ -75,5 +76,11 @@ int write_sysfs(const char *path, const char *val);
 int export_dmabuf(int fd, uint64_t offset, uint64_t size);
 /* The edu attaches dma-buf fd (EDU_P2P_ATTACH_DMABUF | flags): the id or -1. */
 int edu_attach_dmabuf(int edu, int fd, uint32_t flags, uint64_t *dma);
+/*
+ * blk-mq I/O alongside: fio writes and verifies 8 MiB of block device dev
+ * from offset (io_uring, O_DIRECT) in a child, loops as "--loops=N"; its
+ * exit status (waitpid) says whether every byte verified.
+ */
+pid_t fio_verify_start(const char *dev, const char *offset, const char *loops);
 
 #endif
