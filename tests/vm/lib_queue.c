@@ -26,9 +26,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <linux/udmabuf.h>
 
 #include "nvmep2p.h"
 #include "p2p_harness.h"
@@ -693,17 +690,8 @@ static int write_str(const char *path, const char *s)
 /* A udmabuf of size bytes of a memfd: its descriptor, or -1. */
 static int udmabuf_of(size_t size)
 {
-	int memfd = memfd_create("lib-ring", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	int dev = open("/dev/udmabuf", O_RDWR), fd = -1;
-	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = size };
+	int memfd, fd = udmabuf_new(size, NULL, 0, &memfd);
 
-	if (memfd >= 0 && dev >= 0 && !ftruncate(memfd, size) &&
-	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) >= 0) {
-		c.memfd = memfd;
-		fd = ioctl(dev, UDMABUF_CREATE, &c);
-	}
-	if (dev >= 0)
-		close(dev);
 	if (memfd >= 0)
 		close(memfd);
 	return fd;

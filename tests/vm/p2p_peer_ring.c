@@ -35,7 +35,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/udmabuf.h>
 
 #include "../../tools/lib/nvmep2p.h"
 #include "p2p_harness.h"
@@ -97,40 +96,16 @@ static double now(void)
 /* udmabuf of a memfd of @size bytes: items of @pages (page indexes), or whole. */
 static int udmabuf_mem(size_t size, const unsigned int *pages, unsigned int n, struct mem *m)
 {
-	struct {
-		struct udmabuf_create_list head;
-		struct udmabuf_create_item item[4];
-	} l = { .head = { .flags = UDMABUF_FLAGS_CLOEXEC, .count = n } };
-	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = size };
-	int dev = open("/dev/udmabuf", O_RDWR);
-	unsigned int i;
-
 	memset(m, 0, sizeof(*m));
-	m->dmabuf = -1;
-	m->owner = memfd_create("p2p-ring", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (dev < 0 || m->owner < 0 || ftruncate(m->owner, size) ||
-	    fcntl(m->owner, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
-		goto out;
+	m->dmabuf = udmabuf_new(size, pages, n, &m->owner);
+	if (m->dmabuf < 0)
+		return -1;
+	/* The pages udmabuf took at creation are the memfd's: the CPU's view. */
 	m->cpu = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m->owner, 0);
 	if (m->cpu == MAP_FAILED)
-		goto out;
-	memset(m->cpu, 0, size);
+		return -1;
 	m->size = size;
-	if (pages) {
-		for (i = 0; i < n && i < 4; i++) {
-			l.item[i].memfd = m->owner;
-			l.item[i].offset = pages[i] * 4096ULL;
-			l.item[i].size = 4096;
-		}
-		m->dmabuf = ioctl(dev, UDMABUF_CREATE_LIST, &l);
-	} else {
-		c.memfd = m->owner;
-		m->dmabuf = ioctl(dev, UDMABUF_CREATE, &c);
-	}
-out:
-	if (dev >= 0)
-		close(dev);
-	return m->dmabuf < 0 ? -1 : 0;
+	return 0;
 }
 
 /* A CMB region of @cmb_ctrl (p2p0), mapped, and a dma-buf of all of it. */

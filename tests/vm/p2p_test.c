@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <linux/nvme_ioctl.h>
 #include <linux/nvme_p2p.h>
+#include <linux/udmabuf.h>
 
 #include "p2p_test.h"
 
@@ -380,4 +381,28 @@ pid_t fio_verify_start(const char *dev, const char *offset, const char *loops)
 		_exit(127);
 	}
 	return fio;
+}
+
+int udmabuf_new(size_t size, const unsigned int *pages, unsigned int n, int *memfd)
+{
+	struct {
+		struct udmabuf_create_list head;
+		struct udmabuf_create_item item[4];
+	} l = { .head = { .flags = UDMABUF_FLAGS_CLOEXEC, .count = pages ? n : 1 } };
+	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC), fd = -1;
+	unsigned int i;
+
+	*memfd = memfd_create("p2p-ring", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (dev >= 0 && *memfd >= 0 && n <= 4 && !ftruncate(*memfd, size) &&
+	    fcntl(*memfd, F_ADD_SEALS, F_SEAL_SHRINK) == 0) {
+		for (i = 0; i < l.head.count; i++) {
+			l.item[i].memfd = *memfd;
+			l.item[i].offset = pages ? pages[i] * 4096ULL : 0;
+			l.item[i].size = pages ? 4096 : size;
+		}
+		fd = ioctl(dev, UDMABUF_CREATE_LIST, &l);
+	}
+	if (dev >= 0)
+		close(dev);
+	return fd;
 }

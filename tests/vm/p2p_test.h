@@ -82,5 +82,11 @@ int edu_attach_dmabuf(int edu, int fd, uint32_t flags, uint64_t *dma);
  * exit status (waitpid) says whether every byte verified.
  */
 pid_t fio_verify_start(const char *dev, const char *offset, const char *loops);
+/*
+ * A memfd of size bytes (sealed against shrinking, *memfd) and a udmabuf
+ * of it: n one-page items at the page indexes pages[] (at most 4), or all
+ * of it if pages is NULL. Returns the udmabuf's descriptor or -1.
+ */
+int udmabuf_new(size_t size, const unsigned int *pages, unsigned int n, int *memfd);
 
 #endif
