@@ -62,8 +62,8 @@ decls=$(grep -E '^[a-z].*\bnvmep2p_[a-z0-9_]+\(' "$header" | grep -v '^static' |
 inlines=$(grep -E '^static inline.*\bnvmep2p_[a-z0-9_]+\(' "$header" |
 	grep -oE '\bnvmep2p_[a-z0-9_]+\(' | tr -d '(' | sort)
 exported=$(nm -D --defined-only "$libdir/libnvmep2p.so" |
-	awk '$2 == "T" {sub(/@.*/, "", $3); print $3}' | sort)
-mapped=$(sed -n 's/^[[:space:]]*\(nvmep2p_[a-z0-9_]*\);/\1/p' "$map" | sort)
+	awk '$2 == "T" {sub(/@.*/, "", $3); print $3}' | sort -u)
+mapped=$(sed -n 's/^[[:space:]]*\(nvmep2p_[a-z0-9_]*\);/\1/p' "$map" | sort -u)
 is "$exported" "$decls" "exported symbols are the header's out-of-line functions"
 is "$mapped" "$decls" "the version script lists exactly those"
 ok "symbols carry version LIBNVMEP2P_0.1" \
@@ -73,7 +73,26 @@ ok "the whole-command and wait functions carry LIBNVMEP2P_0.2" \
 ok "the dma-buf export functions carry LIBNVMEP2P_0.3" \
 	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_region_dmabuf@@LIBNVMEP2P_0.3'"
 ok "the dma-buf ring placement carries LIBNVMEP2P_0.4" \
-	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_queue_create_dmabuf@@LIBNVMEP2P_0.4'"
+	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -q 'nvmep2p_queue_create_dmabuf@LIBNVMEP2P_0.4'"
+ok "the queue constructors carry LIBNVMEP2P_0.5 (the 0.5 queue layout) and keep their older versions" \
+	bash -c "nm -D --defined-only '$libdir/libnvmep2p.so' | grep -c -e 'nvmep2p_queue_create@@LIBNVMEP2P_0.5' \
+		-e 'nvmep2p_queue_create@LIBNVMEP2P_0.1' -e 'nvmep2p_queue_create_dmabuf@@LIBNVMEP2P_0.5' \
+		-e 'nvmep2p_queue_create_dmabuf@LIBNVMEP2P_0.4' | grep -qx 4"
+queue_user() {
+	cat >"$root/queue-user.c" <<'QPROG'
+#include <nvmep2p.h>
+int main(void)
+{
+	struct nvmep2p_queue *q;
+
+	return nvmep2p_queue_create(NULL, NULL, &q) == -EINVAL ? 0 : 1;
+}
+QPROG
+	cc -std=c11 -Wall -Wextra -Werror $cflags -o "$root/queue-user" "$root/queue-user.c" $libs &&
+		LD_LIBRARY_PATH=$libdir "$root/queue-user" &&
+		objdump -T "$root/queue-user" | grep -q 'LIBNVMEP2P_0.5.*nvmep2p_queue_create$'
+}
+ok "a program built now binds the 0.5 constructor (an older library refuses it)" queue_user
 is "$(echo "$decls" | wc -l)" 32 "the header declares 32 out-of-line functions"
 
 missing= bad=

@@ -420,6 +420,46 @@ static void count_lost(void *data, void *arg)
 }
 
 /* Many commands through a small ring, completed in a shuffled order. */
+/*
+ * Reap up to max completions by one of the four paths, picked at random:
+ * reap(), poll(), poll_one() until empty, peek + seen + ring_cq. Each keeps
+ * the ring state (head, phase, cq_match, CIDs) for the next, whichever.
+ */
+static int reap_any(struct nvmep2p_queue *q, struct nvmep2p_cqe *out,
+		    void **data, unsigned int max, unsigned int *paths)
+{
+	struct nvmep2p_cmpl c[4];
+	struct nvmep2p_cqe *cqe;
+	int n = 0, i, path = rand() % 4;
+
+	paths[path]++;
+	switch (path) {
+	case 0:
+		return nvmep2p_queue_reap(q, out, data, max);
+	case 1:
+		n = nvmep2p_queue_poll(q, c, max);
+		break;
+	case 2:
+		while ((unsigned int)n < max && nvmep2p_queue_poll_one(q, &c[n]) == 1)
+			n++;
+		break;
+	default:
+		while ((unsigned int)n < max && !nvmep2p_queue_peek_cqe(q, &cqe)) {
+			c[n].data = nvmep2p_cqe_get_data(q, cqe);
+			c[n].cid = le16toh(cqe->cid);
+			nvmep2p_queue_cqe_seen(q, cqe);
+			n++;
+		}
+		nvmep2p_queue_ring_cq(q);
+		break;
+	}
+	for (i = 0; i < n; i++) {
+		out[i].cid = htole16(c[i].cid);
+		data[i] = c[i].data;
+	}
+	return n;
+}
+
 static void test_queue_stress(void)
 {
 	enum { DEPTH = 5, TOTAL = 20000 };
@@ -427,6 +467,7 @@ static void test_queue_stress(void)
 	unsigned int submitted = 0, completed = 0, wraps = 0, dup_cid = 0;
 	unsigned int bad_data = 0, max_inflight = 0, bad_db = 0;
 	int pending[DEPTH * 2], nr_pending = 0, sum = 0, i;
+	unsigned int paths[4] = { 0 };
 	uint8_t last_phase = 1;
 	struct nvmep2p_cqe out[4];
 	void *data[4];
@@ -460,7 +501,7 @@ static void test_queue_stress(void)
 				      (uint16_t)f.sq_head, QID);
 			pending[k] = pending[--nr_pending];
 		}
-		n = nvmep2p_queue_reap(f.q, out, data, 1 + rand() % 4);
+		n = reap_any(f.q, out, data, 1 + rand() % 4, paths);
 		for (i = 0; i < n; i++) {
 			int t = data[i] ? *(int *)data[i] : -1;
 
@@ -486,6 +527,11 @@ static void test_queue_stress(void)
 	result(wraps > 1000, "stress: the phase flipped at each wrap (%u wraps)", wraps);
 	is_int(bad_db, 0, "stress: CQ head doorbell values stay below the depth");
 	is_int(f.q->spurious, 0, "stress: no spurious CQE");
+	result(paths[0] > 1000 && paths[1] > 1000 && paths[2] > 1000 && paths[3] > 1000,
+	       "stress: reap, poll, poll_one and peek took turns (%u, %u, %u, %u calls)",
+	       paths[0], paths[1], paths[2], paths[3]);
+	result(f.q->cq_match == ((uint64_t)QID << 16 | (uint64_t)f.q->cq_phase << 48),
+	       "stress: cq_match is the SQ ID and the current phase");
 
 	/* Reset with commands in flight: lost ones are reported with data. */
 	for (i = 0; i < 3; i++) {
@@ -526,6 +572,19 @@ static void test_no_cpu_map(void)
 	nvmep2p_queue_destroy(q);
 	nvmep2p__queue_init_mem(4, 1, sq, cq, NULL, NULL, 0, &q);
 	result(nvmep2p_queue_get_sqe(q) == NULL, "doorbells without CPU mapping: no SQE");
+	{
+		/* A peer submitted (CID 0 is not the library's): the CPU still
+		 * reaps, and the CQ head goes to the library's own word. */
+		struct nvmep2p_cmpl c;
+
+		cq[0].sq_id = htole16(1);
+		cq[0].status = htole16(1);
+		is_int(nvmep2p_queue_poll_one(q, &c), 0,
+		       "doorbells without CPU mapping: poll_one consumes the entry");
+		result(q->cq_head == 1 && q->spurious == 1 &&
+		       q->cq_db != NULL && *q->cq_db == htole32(1),
+		       "and rings a word of the library's, not NULL");
+	}
 	nvmep2p_queue_destroy(q);
 	nvmep2p__queue_init_mem(4, 1, sq, NULL, &db[0], &db[1], 0, &q);
 	is_int(nvmep2p_queue_peek_cqe(q, &cqe), -EOPNOTSUPP,
@@ -988,6 +1047,41 @@ static void test_one_at_a_time(void)
 	}
 }
 
+/*
+ * The 0.5 layout: the per-CID arrays at the header's fixed offsets, where
+ * the pointers that programs built with older headers read also point; a
+ * CQE whose SQ head is past the ring limits nothing but is not trusted
+ * either: the CIDs bound the queue.
+ */
+static void test_layout_0_5(void)
+{
+	enum { DEPTH = 8 };
+	struct nvmep2p_cmpl c;
+	struct fake f;
+	unsigned int n = 0;
+	int cid;
+
+	fake_init(&f, DEPTH, 0);
+	result((uint8_t *)f.q->cid_busy == (uint8_t *)f.q + NVMEP2P__Q_BUSY &&
+	       (uint8_t *)f.q->cid_data == (uint8_t *)f.q + NVMEP2P__Q_DATA &&
+	       (uint8_t *)f.q->cid_free == (uint8_t *)f.q + NVMEP2P__Q_FREE,
+	       "layout 0.5: cid_busy, cid_data, cid_free at the header's offsets");
+	result(f.q->cq_match == ((uint64_t)QID << 16 | 1ULL << 48),
+	       "layout 0.5: cq_match starts as SQ ID and phase 1");
+	/* One command, completed with SQ head 0xffff (past the ring). */
+	nvmep2p_prep_flush(nvmep2p_queue_get_sqe(f.q), 1);
+	nvmep2p_queue_submit(f.q);
+	fake_complete(&f, (uint16_t)fake_fetch(&f), 0, 0xffff, QID);
+	is_int(nvmep2p_queue_poll_one(f.q, &c), 1, "a CQE with SQ head past the ring is reaped");
+	while (nvmep2p_queue_get_sqe(f.q))
+		n++;
+	is_int(n, DEPTH - 1, "then depth - 1 SQEs fit: the CIDs bound the queue");
+	nvmep2p_queue_submit(f.q);
+	cid = fake_fetch(&f);
+	result(cid >= 0 && f.sq_head == 1 + 1, "and the controller fetches them in order");
+	fake_free(&f);
+}
+
 int main(void)
 {
 
@@ -998,6 +1092,7 @@ int main(void)
 	test_no_cpu_map();
 	test_push_poll();
 	test_one_at_a_time();
+	test_layout_0_5();
 	test_prp_pool();
 	test_status();
 	test_ctrl_names();

@@ -10,7 +10,7 @@ tools_lib_libnvmep2p_la_SOURCES = tools/lib/nvmep2p.c tools/lib/status.c \
 	tools/lib/nvmep2p-private.h
 tools_lib_libnvmep2p_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBNVME_CFLAGS)
 tools_lib_libnvmep2p_la_LIBADD = $(LIBNVME_LIBS)
-tools_lib_libnvmep2p_la_LDFLAGS = -version-info 3:0:3 -no-undefined \
+tools_lib_libnvmep2p_la_LDFLAGS = -version-info 4:0:4 -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/tools/lib/libnvmep2p.map
 EXTRA_tools_lib_libnvmep2p_la_DEPENDENCIES = tools/lib/libnvmep2p.map
 

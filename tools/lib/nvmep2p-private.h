@@ -29,6 +29,7 @@ struct nvmep2p_queue_private {
 	uint8_t *pool;			/* PRP pool: CPU address of slot 0 */
 	uint64_t pool_bus;		/* controller address of slot 0 */
 	size_t pool_slot;		/* bytes per command identifier */
+	uint32_t db_unmapped;		/* cq_db without a CPU mapping */
 };
 
 /*

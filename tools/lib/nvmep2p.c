@@ -315,38 +315,45 @@ void nvmep2p_region_destroy(struct nvmep2p_region *r)
 /* Queue pairs                                                             */
 /* ---------------------------------------------------------------------- */
 
-/* The queue and its per-command arrays in one allocation. */
+_Static_assert(sizeof(struct nvmep2p_queue) + sizeof(struct nvmep2p_queue_private) <=
+	       NVMEP2P__Q_BUSY, "the queue's structs overlap cid_busy");
+_Static_assert(NVMEP2P__Q_DATA - NVMEP2P__Q_BUSY == NVMEP2P_CID_BUSY_ENTRIES,
+	       "cid_busy holds one entry per 16-bit CID");
+
+/*
+ * The queue and its per-command arrays in one allocation, the arrays at
+ * the fixed offsets the header names. cid_busy has an entry for every
+ * 16-bit CID, those at and above depth always 0: one load tells whether a
+ * CID from a CQE is valid and in flight. cid_data and cid_free are sized
+ * for 65536 CIDs too; calloc() hands out an allocation this large as
+ * fresh zero pages, and those past what depth uses are never touched.
+ */
 static struct nvmep2p_queue *queue_alloc(uint32_t depth)
 {
 	struct nvmep2p_queue *q;
-	size_t size;
 	char *p;
 
-	/*
-	 * cid_busy has an entry for every 16-bit CID, those at and above
-	 * depth always 0: one load tells whether a CID from a CQE is valid
-	 * and in flight. The pages past the first few are never touched.
-	 */
-	size = sizeof(*q) + sizeof(*q->priv) +
-		depth * (sizeof(void *) + 2 * sizeof(uint16_t)) +
-		NVMEP2P_CID_BUSY_ENTRIES;
-	p = calloc(1, size);
+	p = calloc(1, NVMEP2P__Q_SIZE + depth * sizeof(uint16_t));
 	if (!p)
 		return NULL;
 	q = (struct nvmep2p_queue *)p;
-	p += sizeof(*q);
-	q->priv = (struct nvmep2p_queue_private *)p;
-	p += sizeof(*q->priv);
-	q->cid_data = (void **)p;	/* pointer-aligned: follows two structs */
-	p += depth * sizeof(void *);
-	q->cid_free = (uint16_t *)p;
-	p += depth * sizeof(uint16_t);
-	q->slot_cid = (uint16_t *)p;
-	p += depth * sizeof(uint16_t);
-	q->cid_busy = (uint8_t *)p;
+	q->priv = (struct nvmep2p_queue_private *)(p + sizeof(*q));
+	q->cid_busy = __nvmep2p_cid_busy(q);
+	q->cid_data = __nvmep2p_cid_data(q);
+	q->cid_free = __nvmep2p_cid_free(q);
+	q->slot_cid = (uint16_t *)(p + NVMEP2P__Q_SIZE);
 	q->depth = depth;
+	/* Doorbells without a CPU mapping: writes go here, unseen. */
+	q->cq_db = &q->priv->db_unmapped;
 	q->priv->fd = -1;
 	return q;
+}
+
+/* cq_match from cq_phase, which code built with a header before 0.5 keeps
+ * alone: the out-of-line functions that take the inline paths call this. */
+static void queue_sync_match(struct nvmep2p_queue *q)
+{
+	q->cq_match = (uint64_t)q->qid << 16 | (uint64_t)(q->cq_phase & 1) << 48;
 }
 
 unsigned int nvmep2p__queue_reset_rings(struct nvmep2p_queue *q,
@@ -372,6 +379,7 @@ unsigned int nvmep2p__queue_reset_rings(struct nvmep2p_queue *q,
 	q->sq_tail = q->sq_tail_rung = q->sq_head = 0;
 	q->cq_head = q->cq_head_rung = 0;
 	q->cq_phase = 1;
+	queue_sync_match(q);
 	return nr_lost;
 }
 
@@ -389,7 +397,8 @@ int nvmep2p__queue_init_mem(uint32_t depth, uint16_t qid, void *sq, void *cq,
 	q->sq = sq;
 	q->cq = cq;
 	q->sq_db = sq_db;
-	q->cq_db = cq_db;
+	if (cq_db)
+		q->cq_db = cq_db;
 	q->sq_cpu = sq && sq_db;
 	q->qid = qid;
 	q->priv->max_transfer = max_transfer;
@@ -550,6 +559,22 @@ err_close:
 	return ret;
 }
 
+/*
+ * The queue layout of 0.5 (cq_match, the per-CID arrays at fixed offsets)
+ * is what a program built with the 0.5 header inlines. Such a program
+ * binds the @@LIBNVMEP2P_0.5 versions of the two constructors, so that an
+ * older library, which lays the queue out otherwise, refuses to load it.
+ * Programs built before bind the older versions: the same queue, whose
+ * fields they know keep their offsets and meanings.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10 && defined(PIC)
+#define NVMEP2P_SYMVER(name)	__attribute__((symver(name)))
+#else
+#define NVMEP2P_SYMVER(name)
+#endif
+
+NVMEP2P_SYMVER("nvmep2p_queue_create@@LIBNVMEP2P_0.5")
+NVMEP2P_SYMVER("nvmep2p_queue_create@LIBNVMEP2P_0.1")
 int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
 			 const struct nvmep2p_queue_params *params,
 			 struct nvmep2p_queue **out)
@@ -557,6 +582,8 @@ int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
 	return queue_create(ctrl, params, NULL, NULL, out);
 }
 
+NVMEP2P_SYMVER("nvmep2p_queue_create_dmabuf@@LIBNVMEP2P_0.5")
+NVMEP2P_SYMVER("nvmep2p_queue_create_dmabuf@LIBNVMEP2P_0.4")
 int nvmep2p_queue_create_dmabuf(struct nvmep2p_ctrl *ctrl,
 				const struct nvmep2p_queue_params *params,
 				const struct nvmep2p_ring_mem *sq,
@@ -696,6 +723,7 @@ int nvmep2p_queue_reap(struct nvmep2p_queue *q, struct nvmep2p_cqe *cqes,
 
 	if (!q || (!cqes && max) || max > INT_MAX)
 		return -EINVAL;
+	queue_sync_match(q);
 	while (n < max) {
 		ret = nvmep2p_queue_peek_cqe(q, &cqe);
 		if (ret)

@@ -224,6 +224,10 @@ const char *nvmep2p_status_str(int status);
 #define NVMEP2P__UNLIKELY(x)	(x)
 #endif
 
+/* The last 8 bytes of a CQE, in host order: SQ ID and phase tag. */
+#define NVMEP2P__CQE_MASK	(0xffffULL << 16 | 1ULL << 48)
+#define NVMEP2P__CQE_PHASE	(1ULL << 48)
+
 struct nvmep2p_queue_params {
 	unsigned int depth;		/* entries per ring, 2..max_queue_depth */
 	unsigned int flags;		/* NVME_P2P_QUEUE_*_NO_CPU_MAP */
@@ -242,11 +246,15 @@ struct nvmep2p_queue {
 	uint32_t depth;
 	uint32_t sq_tail;		/* next slot get_sqe hands out */
 	uint32_t sq_tail_rung;		/* tail last written to the doorbell */
-	uint32_t sq_head;		/* from the newest CQE consumed */
+	uint32_t sq_head;		/* from the newest CQE consumed, as it
+					 * says: a value past the ring (a
+					 * controller's bug) limits nothing,
+					 * the CIDs still bound the queue */
 
 	/* Completion: touched by peek/seen/ring_cq. */
 	struct nvmep2p_cqe *cq;		/* NULL: no CPU mapping */
-	volatile uint32_t *cq_db;		/* NULL: no CPU mapping */
+	volatile uint32_t *cq_db;	/* no CPU mapping: a word of the
+					 * library's (NULL before 0.5) */
 	uint32_t cq_head;
 	uint32_t cq_head_rung;		/* head last written to the doorbell */
 	uint16_t qid;
@@ -263,9 +271,43 @@ struct nvmep2p_queue {
 	void **cid_data;		/* user data per CID */
 	uint64_t spurious;		/* CQEs naming no command in flight */
 
-	/* Everything below is used by the out-of-line functions only. */
+	/* Used by the out-of-line functions only. */
 	struct nvmep2p_queue_private *priv;
+
+	/*
+	 * Since LIBNVMEP2P_0.5, after the fields above so that those keep
+	 * their offsets for programs built with an older header (which never
+	 * read this): the last 8 bytes of a new entry at cq_head under
+	 * NVMEP2P__CQE_MASK (SQ ID and phase tag), kept with cq_phase.
+	 */
+	uint64_t cq_match;
 };
+
+/*
+ * Since LIBNVMEP2P_0.5 the per-CID arrays sit at fixed offsets from the
+ * queue, each sized for every 16-bit CID (the pages past what depth uses
+ * are never touched), so that the inline paths reach them from q alone:
+ * cid_busy, cid_data and cid_free point there too.
+ */
+#define NVMEP2P__Q_BUSY		4096u
+#define NVMEP2P__Q_DATA		(NVMEP2P__Q_BUSY + 65536u)
+#define NVMEP2P__Q_FREE		(NVMEP2P__Q_DATA + 65536u * sizeof(void *))
+#define NVMEP2P__Q_SIZE		(NVMEP2P__Q_FREE + 65536u * sizeof(uint16_t))
+
+static inline uint8_t *__nvmep2p_cid_busy(const struct nvmep2p_queue *q)
+{
+	return (uint8_t *)(uintptr_t)q + NVMEP2P__Q_BUSY;
+}
+
+static inline void **__nvmep2p_cid_data(const struct nvmep2p_queue *q)
+{
+	return (void **)((uint8_t *)(uintptr_t)q + NVMEP2P__Q_DATA);
+}
+
+static inline uint16_t *__nvmep2p_cid_free(const struct nvmep2p_queue *q)
+{
+	return (uint16_t *)((uint8_t *)(uintptr_t)q + NVMEP2P__Q_FREE);
+}
 
 int nvmep2p_queue_create(struct nvmep2p_ctrl *ctrl,
 			 const struct nvmep2p_queue_params *params,
@@ -408,9 +450,6 @@ static inline void nvmep2p_consume_fence(void)
 static inline struct nvmep2p_sqe *nvmep2p_queue_get_sqe(struct nvmep2p_queue *q)
 {
 	uint32_t slot = q->sq_tail, next = slot + 1, nr_free = q->cid_nr_free;
-	uint16_t *cid_free = q->cid_free, *slot_cid = q->slot_cid;
-	uint8_t *cid_busy = q->cid_busy;
-	void **cid_data = q->cid_data;
 	struct nvmep2p_sqe *sqe;
 	uint16_t cid;
 
@@ -420,13 +459,13 @@ static inline struct nvmep2p_sqe *nvmep2p_queue_get_sqe(struct nvmep2p_queue *q)
 	if (NVMEP2P__UNLIKELY(!nr_free || next == q->sq_head || !q->sq_cpu))
 		return NULL;
 	sqe = q->sq + slot;
-	cid = cid_free[--nr_free];
+	cid = __nvmep2p_cid_free(q)[--nr_free];
 	q->cid_nr_free = nr_free;
 	q->sq_tail = next;
-	cid_data[cid] = NULL;
-	slot_cid[slot] = cid;
+	__nvmep2p_cid_data(q)[cid] = NULL;
+	q->slot_cid[slot] = cid;
 	sqe->cid = nvmep2p_le16(cid);
-	cid_busy[cid] = 1;
+	__nvmep2p_cid_busy(q)[cid] = 1;
 	return sqe;
 }
 
@@ -441,7 +480,7 @@ static inline unsigned int nvmep2p_sqe_cid(const struct nvmep2p_queue *q,
 static inline void nvmep2p_sqe_set_data(struct nvmep2p_queue *q,
 					struct nvmep2p_sqe *sqe, void *data)
 {
-	q->cid_data[q->slot_cid[sqe - q->sq]] = data;
+	__nvmep2p_cid_data(q)[q->slot_cid[sqe - q->sq]] = data;
 }
 
 /*
@@ -539,22 +578,18 @@ static inline int nvmep2p_queue_push_cmd(struct nvmep2p_queue *q,
 					 void *data)
 {
 	uint32_t slot = q->sq_tail, next = slot + 1, nr_free = q->cid_nr_free;
-	uint16_t *cid_free = q->cid_free;
-	uint8_t *cid_busy = q->cid_busy;
-	void **cid_data = q->cid_data;
-	struct nvmep2p_sqe *sq = q->sq;
 	uint16_t cid;
 
 	if (next == q->depth)
 		next = 0;
 	if (NVMEP2P__UNLIKELY(!nr_free || next == q->sq_head || !q->sq_cpu))
 		return q->sq_cpu ? -EBUSY : -EOPNOTSUPP;
-	cid = cid_free[--nr_free];
+	cid = __nvmep2p_cid_free(q)[--nr_free];
 	q->cid_nr_free = nr_free;
 	q->sq_tail = next;
-	cid_data[cid] = data;
-	__nvmep2p_sqe_copy(&sq[slot], cmd, cid);
-	cid_busy[cid] = 1;
+	__nvmep2p_cid_data(q)[cid] = data;
+	__nvmep2p_sqe_copy(&q->sq[slot], cmd, cid);
+	__nvmep2p_cid_busy(q)[cid] = 1;
 	return cid;
 }
 
@@ -576,14 +611,14 @@ static inline int nvmep2p_queue_submit_cmd(struct nvmep2p_queue *q,
 		next = 0;
 	if (NVMEP2P__UNLIKELY(!nr_free || next == q->sq_head || !q->sq_cpu))
 		return q->sq_cpu ? -EBUSY : -EOPNOTSUPP;
-	cid = q->cid_free[--nr_free];
+	cid = __nvmep2p_cid_free(q)[--nr_free];
 	q->cid_nr_free = nr_free;
-	q->cid_data[cid] = data;
-	q->cid_busy[cid] = 1;
+	q->sq_tail = next;
+	__nvmep2p_cid_data(q)[cid] = data;
+	__nvmep2p_cid_busy(q)[cid] = 1;
 	__nvmep2p_sqe_copy(&q->sq[slot], cmd, cid);
 	nvmep2p_store_fence();
 	*q->sq_db = nvmep2p_le32(next);
-	q->sq_tail = next;
 	q->sq_tail_rung = next;
 	return cid;
 }
@@ -627,8 +662,8 @@ static inline int nvmep2p_queue_push_cmds(struct nvmep2p_queue *q,
 	uint32_t room = q->sq_head + depth - tail - 1, run;
 	struct nvmep2p_sqe *sq = q->sq;
 	uint16_t *cids;
-	uint8_t *cid_busy = q->cid_busy;
-	void **cid_data = q->cid_data;
+	uint8_t *cid_busy = __nvmep2p_cid_busy(q);
+	void **cid_data = __nvmep2p_cid_data(q);
 
 	if (nr == 1) {
 		/* One command: push_cmd's path, without the batch set-up. */
@@ -650,7 +685,7 @@ static inline int nvmep2p_queue_push_cmds(struct nvmep2p_queue *q,
 	 * bottom one up, but cmds[0] gets the top (as push_cmd would: the
 	 * CID whose pool slot nvmep2p_queue_next_cmd_mem() reported).
 	 */
-	cids = q->cid_free + nr_free - nr;
+	cids = __nvmep2p_cid_free(q) + nr_free - nr;
 	if (nr > 1) {
 		uint16_t top = cids[nr - 1];
 
@@ -665,8 +700,8 @@ static inline int nvmep2p_queue_push_cmds(struct nvmep2p_queue *q,
 	/* Read again rather than held across the copies. */
 	if (NVMEP2P__UNLIKELY(run < nr))
 		__nvmep2p_push_run(q->sq, cmds + run, data ? data + run : NULL,
-				   q->cid_free + q->cid_nr_free - nr + run,
-				   q->cid_busy, q->cid_data, nr - run);
+				   __nvmep2p_cid_free(q) + q->cid_nr_free - nr + run,
+				   cid_busy, cid_data, nr - run);
 	tail = q->sq_tail + nr;
 	if (tail >= q->depth)
 		tail -= q->depth;
@@ -699,15 +734,11 @@ int nvmep2p_queue_next_prps(struct nvmep2p_queue *q, uint64_t addr,
 static inline void nvmep2p_queue_ring_cq(struct nvmep2p_queue *q)
 {
 	uint32_t head = q->cq_head;
-	volatile uint32_t *db;
 
 	if (head == q->cq_head_rung)
 		return;
-	db = q->cq_db;
-	if (!db)
-		return;
 	nvmep2p_consume_fence();
-	*db = nvmep2p_le32(head);
+	*q->cq_db = nvmep2p_le32(head);
 	q->cq_head_rung = head;
 }
 
@@ -725,26 +756,26 @@ static inline int nvmep2p_queue_peek_cqe(struct nvmep2p_queue *q,
 {
 	struct nvmep2p_cqe *cq = q->cq, *e;
 	uint32_t head = q->cq_head;
+	uint64_t w;
 
 	if (NVMEP2P__UNLIKELY(!cq))
 		return -EOPNOTSUPP;
 	e = cq + head;
-	/* The controller writes it: one fresh load of the phase word. */
-	if ((nvmep2p_le16(*(volatile uint16_t *)&e->status) & 1) != q->cq_phase) {
-		volatile uint32_t *db;
-
+	/* The controller writes it: one fresh load of SQ ID and phase tag. */
+	w = nvmep2p_le64(*(const volatile nvmep2p__u64_alias *)&e->sq_head);
+	if (NVMEP2P__UNLIKELY((w & NVMEP2P__CQE_MASK) != q->cq_match)) {
+		if (!((w ^ q->cq_match) & NVMEP2P__CQE_PHASE))
+			return -ESTALE;		/* posted, of another queue */
 		/* ring_cq, the head already at hand */
-		if (head != q->cq_head_rung && (db = q->cq_db)) {
+		if (head != q->cq_head_rung) {
 			nvmep2p_consume_fence();
-			*db = nvmep2p_le32(head);
+			*q->cq_db = nvmep2p_le32(head);
 			q->cq_head_rung = head;
 		}
 		return -EAGAIN;
 	}
 	/* Read the rest of the entry only after its phase tag. */
 	nvmep2p_dma_read_fence();
-	if (nvmep2p_le16(e->sq_id) != q->qid)
-		return -ESTALE;
 	*cqe = e;
 	return 0;
 }
@@ -756,7 +787,7 @@ static inline void *nvmep2p_cqe_get_data(const struct nvmep2p_queue *q,
 	uint16_t cid = nvmep2p_le16(cqe->cid);
 
 	/* cid_busy covers every CID: 0 for one not in flight or >= depth. */
-	return q->cid_busy[cid] ? q->cid_data[cid] : NULL;
+	return __nvmep2p_cid_busy(q)[cid] ? __nvmep2p_cid_data(q)[cid] : NULL;
 }
 
 /*
@@ -768,25 +799,24 @@ static inline void *nvmep2p_cqe_get_data(const struct nvmep2p_queue *q,
 static inline void nvmep2p_queue_cqe_seen(struct nvmep2p_queue *q,
 					  struct nvmep2p_cqe *cqe)
 {
-	uint16_t cid = nvmep2p_le16(cqe->cid), sq_head = nvmep2p_le16(cqe->sq_head);
-	uint32_t depth = q->depth, head = q->cq_head + 1, nr_free = q->cid_nr_free;
-	uint8_t *cid_busy = q->cid_busy;
-	uint16_t *cid_free = q->cid_free;
+	uint16_t cid = nvmep2p_le16(cqe->cid);
+	uint32_t head = q->cq_head + 1, nr_free = q->cid_nr_free;
 
-	/* Valid and in flight (cid_busy is 0 for every CID >= depth). Its
-	 * data is left as it is: only a busy CID's data is ever read. */
-	if (NVMEP2P__UNLIKELY(!cid_busy[cid])) {
+	/* Valid and in flight (cid_busy is 0 for every CID >= depth), tested
+	 * and cleared in one as poll does. Its data is left as it is: only a
+	 * busy CID's data is ever read. */
+	if (NVMEP2P__UNLIKELY(--__nvmep2p_cid_busy(q)[cid])) {
+		__nvmep2p_cid_busy(q)[cid] = 0;
 		q->spurious++;
 	} else {
-		cid_free[nr_free] = cid;
+		__nvmep2p_cid_free(q)[nr_free] = cid;
 		q->cid_nr_free = nr_free + 1;
-		cid_busy[cid] = 0;
 	}
-	if (sq_head < depth)
-		q->sq_head = sq_head;
-	if (NVMEP2P__UNLIKELY(head == depth)) {
+	q->sq_head = nvmep2p_le16(cqe->sq_head);
+	if (NVMEP2P__UNLIKELY(head == q->depth)) {
 		head = 0;
 		q->cq_phase ^= 1;
+		q->cq_match ^= NVMEP2P__CQE_PHASE;
 	}
 	q->cq_head = head;
 }
@@ -827,8 +857,6 @@ static inline int nvmep2p_cmpl_status(const struct nvmep2p_cmpl *c)
  * load of its last half (SQ ID, CID, phase): one snapshot, so the other
  * fields cannot be older than the phase tag.
  */
-#define NVMEP2P__CQE_MASK	(0xffffULL << 16 | 1ULL << 48)	/* SQ ID, phase */
-#define NVMEP2P__CQE_PHASE	(1ULL << 48)
 
 /* Fill a completion: data, and cs (CID | status << 16, host order). */
 static inline void __nvmep2p_cmpl_set(struct nvmep2p_cmpl *o, void *data, uint32_t cs)
@@ -900,10 +928,9 @@ static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
 {
 	const struct nvmep2p_cqe *cq = q->cq, *start, *lim, *e, *last;
 	uint32_t head = q->cq_head, run = q->depth - head;
-	uint16_t *free_top = q->cid_free + q->cid_nr_free;
+	uint16_t *free_top = __nvmep2p_cid_free(q) + q->cid_nr_free;
 	struct nvmep2p_cmpl *o = out;
-	uint64_t match = (uint64_t)q->qid << 16 | (uint64_t)q->cq_phase << 48;
-	uint64_t w = 0;
+	uint64_t match = q->cq_match, w = 0;
 	uint32_t n;
 
 	if (NVMEP2P__UNLIKELY(!cq))
@@ -914,7 +941,7 @@ static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
 	start = cq + head;
 	lim = start + run;
 	e = __nvmep2p_poll_run(q, start, lim, match, &o, &free_top,
-			       q->cid_busy, q->cid_data, &w);
+			       __nvmep2p_cid_busy(q), __nvmep2p_cid_data(q), &w);
 	if (NVMEP2P__UNLIKELY(e == start)) {
 		/* None: posted (phase matches) but of another queue: stale. */
 		if (max && !((w ^ match) & NVMEP2P__CQE_PHASE))
@@ -931,10 +958,13 @@ static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
 		head = q->cq_head;
 		e = cq;
 		match ^= NVMEP2P__CQE_PHASE;
+		q->cq_match = match;
+		q->cq_phase ^= 1;
 		if (left) {
 			e = __nvmep2p_poll_run(q, cq, cq + (left < head ? left : head),
-					       match, &o, &free_top, q->cid_busy,
-					       q->cid_data, &w);
+					       match, &o, &free_top,
+					       __nvmep2p_cid_busy(q),
+					       __nvmep2p_cid_data(q), &w);
 			if (e != cq)
 				last = e - 1;
 		}
@@ -943,23 +973,11 @@ static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
 	head = (uint32_t)(e - cq);
 	q->cid_nr_free += n;
 	q->cq_head = head;
-	q->cq_phase = (uint8_t)(match >> 48);
-	{
-		/* The SQ head the newest entry reports. */
-		uint16_t sq_head = nvmep2p_le16(last->sq_head);
-
-		if (sq_head < q->depth)
-			q->sq_head = sq_head;
-	}
-	{
-		volatile uint32_t *db = q->cq_db;
-
-		if (db) {
-			nvmep2p_consume_fence();
-			*db = nvmep2p_le32(head);
-			q->cq_head_rung = head;
-		}
-	}
+	/* The SQ head the newest entry reports. */
+	q->sq_head = nvmep2p_le16(last->sq_head);
+	nvmep2p_consume_fence();
+	*q->cq_db = nvmep2p_le32(head);
+	q->cq_head_rung = head;
 	return (int)n;
 }
 
@@ -976,10 +994,8 @@ static inline int nvmep2p_queue_poll_one(struct nvmep2p_queue *q,
 					 struct nvmep2p_cmpl *out)
 {
 	const struct nvmep2p_cqe *cq = q->cq;
-	uint32_t head = q->cq_head, phase = q->cq_phase, cs, cid;
-	uint64_t match = (uint64_t)q->qid << 16 | (uint64_t)phase << 48, w;
-	volatile uint32_t *db;
-	uint8_t *busy;
+	uint32_t head = q->cq_head, cs, cid;
+	uint64_t match = q->cq_match, w;
 
 	if (NVMEP2P__UNLIKELY(!cq))
 		return -EOPNOTSUPP;
@@ -991,26 +1007,23 @@ static inline int nvmep2p_queue_poll_one(struct nvmep2p_queue *q,
 	cid = cs & 0xffff;
 	if (NVMEP2P__UNLIKELY(++head == q->depth)) {
 		head = 0;
-		q->cq_phase = (uint8_t)(phase ^ 1);
+		q->cq_phase ^= 1;
+		q->cq_match = match ^ NVMEP2P__CQE_PHASE;
 	}
 	q->cq_head = head;
-	if ((uint16_t)w < q->depth)
-		q->sq_head = (uint16_t)w;
-	db = q->cq_db;
-	if (db) {
-		nvmep2p_consume_fence();
-		*db = nvmep2p_le32(head);
-		q->cq_head_rung = head;
-	}
-	/* Valid and in flight (0 for every CID >= depth): as poll. */
-	busy = &q->cid_busy[cid];
-	if (NVMEP2P__UNLIKELY(!*busy)) {
+	q->sq_head = (uint16_t)w;
+	nvmep2p_consume_fence();
+	*q->cq_db = nvmep2p_le32(head);
+	q->cq_head_rung = head;
+	/* Valid and in flight (0 for every CID >= depth): test and clear
+	 * in one, as poll. */
+	if (NVMEP2P__UNLIKELY(--__nvmep2p_cid_busy(q)[cid])) {
+		__nvmep2p_cid_busy(q)[cid] = 0;
 		q->spurious++;
 		return 0;
 	}
-	*busy = 0;
-	q->cid_free[q->cid_nr_free++] = (uint16_t)cid;
-	__nvmep2p_cmpl_set(out, q->cid_data[cid], cs);
+	__nvmep2p_cid_free(q)[q->cid_nr_free++] = (uint16_t)cid;
+	__nvmep2p_cmpl_set(out, __nvmep2p_cid_data(q)[cid], cs);
 	return 1;
 }
 
