@@ -114,3 +114,11 @@ tools_lib_bench_nvmep2p_overhead_SOURCES = tools/lib/bench/overhead.c \
 	tools/lib/nvmep2p.c tools/lib/status.c
 tools_lib_bench_nvmep2p_overhead_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib $(LIBNVME_CFLAGS)
 tools_lib_bench_nvmep2p_overhead_LDADD = $(LIBNVME_LIBS)
+
+# What writing a command into controller memory costs against host memory
+# (make bench: the emulator's share of the engine's CPU per I/O).
+noinst_PROGRAMS += tools/lib/bench/nvmep2p-store-cost
+tools_lib_bench_nvmep2p_store_cost_SOURCES = tools/lib/bench/store-cost.c
+tools_lib_bench_nvmep2p_store_cost_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/lib $(LIBNVME_CFLAGS)
+tools_lib_bench_nvmep2p_store_cost_LDADD = tools/lib/libnvmep2p.la $(LIBNVME_LIBS)
+tools_lib_bench_nvmep2p_store_cost_LDFLAGS = -no-install
