@@ -115,7 +115,7 @@ struct nvmep2p_data {
 	unsigned long long commands;
 	/* For poll_report: SQ tail doorbell writes and their time, and
 	 * the time in reaps (poll: the CQEs and the CQ head doorbell). */
-	unsigned long long doorbells, doorbell_ns, reap_ns;
+	unsigned long long doorbells, doorbell_ns, reap_ns, queue_ns;
 	struct timespec start;
 };
 
@@ -667,7 +667,7 @@ static void fio_nvmep2p_cleanup(struct thread_data *td)
 		unsigned long long polled = d->wait.wait_ns > d->wait.sleep_ns_total ?
 			d->wait.wait_ns - d->wait.sleep_ns_total : 0;
 
-		log_info(ENGINE ": %s qid %u: %llu commands; polling an empty completion queue took %.1f%% of the job's %.3f s, sleeping %.1f%% (%llu waits, %llu sleeps, last learned wait %.1f us for %u completions); writing the SQ tail doorbell took %.1f%% (%llu writes), reaping %.1f%%\n",
+		log_info(ENGINE ": %s qid %u: %llu commands; polling an empty completion queue took %.1f%% of the job's %.3f s, sleeping %.1f%% (%llu waits, %llu sleeps, last learned wait %.1f us for %u completions); writing the SQ tail doorbell took %.1f%% (%llu writes), reaping %.1f%%, queueing %.1f%%\n",
 			 nvmep2p_ctrl_name(d->ctrl), nvmep2p_queue_qid(d->q),
 			 d->commands, life_ns ? 100.0 * polled / life_ns : 0.0,
 			 life_ns / 1e9,
@@ -676,7 +676,8 @@ static void fio_nvmep2p_cleanup(struct thread_data *td)
 			 (unsigned long long)d->wait.sleeps, d->wait.expect_ns / 1e3,
 			 d->wait.expect_nr,
 			 life_ns ? 100.0 * d->doorbell_ns / life_ns : 0.0, d->doorbells,
-			 life_ns ? 100.0 * d->reap_ns / life_ns : 0.0);
+			 life_ns ? 100.0 * d->reap_ns / life_ns : 0.0,
+			 life_ns ? 100.0 * d->queue_ns / life_ns : 0.0);
 		log_info_flush();	/* a job process may end without flushing */
 	}
 	free_data(d);
@@ -722,8 +723,27 @@ static enum fio_q_status complete_now(struct io_u *io_u, int error)
 	return FIO_Q_COMPLETED;
 }
 
+static enum fio_q_status queue_io_u(struct thread_data *td, struct io_u *io_u);
+
+/* With poll_report, queue_io_u timed: building and pushing the command. */
 static enum fio_q_status fio_nvmep2p_queue(struct thread_data *td,
 					   struct io_u *io_u)
+{
+	struct nvmep2p_options *o = td->eo;
+	struct nvmep2p_data *d = td->io_ops_data;
+	struct timespec t0, t1;
+	enum fio_q_status ret;
+
+	if (!o->poll_report)
+		return queue_io_u(td, io_u);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = queue_io_u(td, io_u);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	d->queue_ns += (t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+	return ret;
+}
+
+static enum fio_q_status queue_io_u(struct thread_data *td, struct io_u *io_u)
 {
 	struct nvmep2p_options *o = td->eo;
 	struct nvmep2p_data *d = td->io_ops_data;
