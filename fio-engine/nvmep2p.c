@@ -723,23 +723,36 @@ static enum fio_q_status complete_now(struct io_u *io_u, int error)
 	return FIO_Q_COMPLETED;
 }
 
+/*
+ * poll_report's timers: the start of a timed step, and its time added to
+ * *ns (fio's clock, as the job's own start); nothing without poll_report.
+ */
+static void report_start(const struct nvmep2p_options *o, struct timespec *t)
+{
+	if (o->poll_report)
+		fio_gettime(t, NULL);
+}
+
+static void report_add(const struct nvmep2p_options *o, const struct timespec *t,
+		       unsigned long long *ns)
+{
+	if (o->poll_report)
+		*ns += ntime_since_now(t);
+}
+
 static enum fio_q_status queue_io_u(struct thread_data *td, struct io_u *io_u);
 
-/* With poll_report, queue_io_u timed: building and pushing the command. */
+/* queue_io_u, timed for poll_report: building and pushing the command. */
 static enum fio_q_status fio_nvmep2p_queue(struct thread_data *td,
 					   struct io_u *io_u)
 {
-	struct nvmep2p_options *o = td->eo;
 	struct nvmep2p_data *d = td->io_ops_data;
-	struct timespec t0, t1;
+	struct timespec t;
 	enum fio_q_status ret;
 
-	if (!o->poll_report)
-		return queue_io_u(td, io_u);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	report_start(td->eo, &t);
 	ret = queue_io_u(td, io_u);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	d->queue_ns += (t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+	report_add(td->eo, &t, &d->queue_ns);
 	return ret;
 }
 
@@ -824,7 +837,7 @@ static int fio_nvmep2p_commit(struct thread_data *td)
 {
 	struct nvmep2p_options *o = td->eo;
 	struct nvmep2p_data *d = td->io_ops_data;
-	struct timespec now;
+	struct timespec now, t;
 	unsigned int i;
 
 	if (!d->nr_pending)
@@ -836,22 +849,14 @@ static int fio_nvmep2p_commit(struct thread_data *td)
 			io_u_queued(td, d->pending[i]);	/* submission latency */
 		}
 	}
-	if (o->poll_report) {
-		/*
-		 * An emulated controller may take the commands in the time of
-		 * the CPU that writes the doorbell: poll_report says how much.
-		 */
-		struct timespec t0, t1;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		nvmep2p_queue_submit(d->q);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		d->doorbell_ns += (t1.tv_sec - t0.tv_sec) * 1000000000ULL +
-				  t1.tv_nsec - t0.tv_nsec;
-		d->doorbells++;
-	} else {
-		nvmep2p_queue_submit(d->q);
-	}
+	/*
+	 * An emulated controller may take the commands in the time of the
+	 * CPU that writes the doorbell: poll_report says how much.
+	 */
+	report_start(o, &t);
+	nvmep2p_queue_submit(d->q);
+	report_add(o, &t, &d->doorbell_ns);
+	d->doorbells++;
 	io_u_mark_submit(td, d->nr_pending);
 	d->commands += d->nr_pending;
 	d->nr_pending = 0;
@@ -951,7 +956,7 @@ static int fio_nvmep2p_getevents(struct thread_data *td, unsigned int min,
 	struct nvmep2p_data *d = td->io_ops_data;
 	unsigned long long timeout_ns = 0, stall_ns, waited = 0, checked = 0;
 	unsigned int stale = 0, inflight, need, want;
-	struct timespec wait_start;
+	struct timespec wait_start, reap_start;
 	bool waiting = false;
 	uint64_t limit;
 	int ret;
@@ -964,17 +969,9 @@ static int fio_nvmep2p_getevents(struct thread_data *td, unsigned int min,
 
 	d->nr_events = 0;
 	for (;;) {
-		if (o->poll_report) {
-			struct timespec t0, t1;
-
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			ret = reap(d, max);
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			d->reap_ns += (t1.tv_sec - t0.tv_sec) * 1000000000ULL +
-				      t1.tv_nsec - t0.tv_nsec;
-		} else {
-			ret = reap(d, max);
-		}
+		report_start(o, &reap_start);
+		ret = reap(d, max);
+		report_add(o, &reap_start, &d->reap_ns);
 		if (ret == -ESTALE) {
 			/* The rings were re-created unless the kernel says not. */
 			if (++stale > 1000) {

@@ -730,6 +730,18 @@ int nvmep2p_queue_next_prps(struct nvmep2p_queue *q, uint64_t addr,
 /* Completion                                                              */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * Report CQ head head to the controller: after the consumed entries were
+ * read, the doorbell write (a word of the library's without a CPU
+ * mapping of the doorbells).
+ */
+static inline void __nvmep2p_cq_doorbell(struct nvmep2p_queue *q, uint32_t head)
+{
+	nvmep2p_consume_fence();
+	*q->cq_db = nvmep2p_le32(head);
+	q->cq_head_rung = head;
+}
+
 /* Write the CQ head doorbell if entries were consumed since the last one. */
 static inline void nvmep2p_queue_ring_cq(struct nvmep2p_queue *q)
 {
@@ -737,9 +749,7 @@ static inline void nvmep2p_queue_ring_cq(struct nvmep2p_queue *q)
 
 	if (head == q->cq_head_rung)
 		return;
-	nvmep2p_consume_fence();
-	*q->cq_db = nvmep2p_le32(head);
-	q->cq_head_rung = head;
+	__nvmep2p_cq_doorbell(q, head);
 }
 
 /*
@@ -768,9 +778,7 @@ static inline int nvmep2p_queue_peek_cqe(struct nvmep2p_queue *q,
 			return -ESTALE;		/* posted, of another queue */
 		/* ring_cq, the head already at hand */
 		if (head != q->cq_head_rung) {
-			nvmep2p_consume_fence();
-			*q->cq_db = nvmep2p_le32(head);
-			q->cq_head_rung = head;
+			__nvmep2p_cq_doorbell(q, head);
 		}
 		return -EAGAIN;
 	}
@@ -975,9 +983,7 @@ static inline int nvmep2p_queue_poll(struct nvmep2p_queue *q,
 	q->cq_head = head;
 	/* The SQ head the newest entry reports. */
 	q->sq_head = nvmep2p_le16(last->sq_head);
-	nvmep2p_consume_fence();
-	*q->cq_db = nvmep2p_le32(head);
-	q->cq_head_rung = head;
+	__nvmep2p_cq_doorbell(q, head);
 	return (int)n;
 }
 
@@ -1012,9 +1018,7 @@ static inline int nvmep2p_queue_poll_one(struct nvmep2p_queue *q,
 	}
 	q->cq_head = head;
 	q->sq_head = (uint16_t)w;
-	nvmep2p_consume_fence();
-	*q->cq_db = nvmep2p_le32(head);
-	q->cq_head_rung = head;
+	__nvmep2p_cq_doorbell(q, head);
 	/* Valid and in flight (0 for every CID >= depth): test and clear
 	 * in one, as poll. */
 	if (NVMEP2P__UNLIKELY(--__nvmep2p_cid_busy(q)[cid])) {
